@@ -1,0 +1,41 @@
+"""Find a Chromium: OPTOUT_CHROMIUM or the config, then Playwright's own download, then one on PATH."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+INSTALL_HINT = (
+    "no Chromium found: run `playwright install chromium`, or install your system's Chromium "
+    "(Debian/Ubuntu: `sudo apt-get install chromium`), or point OPTOUT_CHROMIUM at a Chromium or Chrome binary"
+)
+
+
+class BrowserNotFound(Exception):
+    pass
+
+
+def resolve_executable(configured: str, playwright_path: str) -> str | None:
+    """The executable to pass to launch(); None means Playwright's own browser is installed and preferred."""
+    explicit = os.environ.get("OPTOUT_CHROMIUM") or configured
+    if explicit:
+        if not Path(explicit).is_file():
+            raise BrowserNotFound(f"Chromium not found at {explicit} (from OPTOUT_CHROMIUM or the config)")
+        return explicit
+    if playwright_path and Path(playwright_path).is_file():
+        return None
+    for name in SYSTEM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BrowserNotFound(INSTALL_HINT)
+
+
+def launch_options(executable: str | None, headed: bool, slow_mo: float) -> dict:
+    options: dict = {"headless": not headed, "slow_mo": slow_mo}
+    if executable:
+        options["executable_path"] = executable
+    return options

@@ -1,0 +1,245 @@
+"""The contract a platform flow fulfils, and the generic steps most flows need no code for.
+
+A flow says how to sign in, where each setting lives, how to read it and how to change it.
+The engine (runner/engine.py) decides when: it never clicks a setting that already reads opted out,
+and it only reports `changed` after reading the setting back from a freshly loaded page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import re
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from playwright.async_api import Page, Response
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from runner.locate import Locators, SelectorNotFound
+from runner.results import Reason, Status
+
+
+class FlowError(Exception):
+    """Ends one account's (or one setting's) work with a status, a reason code and a next step for the user."""
+
+    status: ClassVar[Status] = Status.FAILED
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class Failed(FlowError):
+    status = Status.FAILED
+
+
+class NeedsPerson(FlowError):
+    status = Status.NEEDS_MANUAL
+
+
+class NotOffered(Exception):
+    """The platform does not offer this setting to this account (region, plan): nothing to opt out of."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One opt-out: where it lives, which control it is, which state is opted out, and what it costs the user."""
+
+    id: str
+    label: str  # as the site words it
+    url: str  # the page it lives on
+    opted_out: bool | str  # True: on means opted out ("Private account"); False: off ("use my data"); str: a choice
+    cost: str  # what switching it costs the user, shown by `optout-run platforms`
+    target: str = ""  # selector name of the control
+    opener: str = ""  # selector name of a row/button that reveals the control (a modal, a sub-page)
+    confirm: str = ""  # selector name of a confirmation button that may appear after the change
+    save: str = ""  # selector name of a Save/Done button the page needs after the change
+    save_request: str = ""  # URL glob of the request the page sends to save; waited for before reloading
+    default: bool = True  # run by default; optional settings are switched on in the config
+    also_opted_out: tuple[str, ...] = ()  # other choices that are at least as private
+    subject: str = ""  # what one instance is about (a blog, a site) when a setting repeats per item
+
+    def is_opted_out(self, value: bool | str) -> bool:
+        return value == self.opted_out or value in self.also_opted_out
+
+    def for_subject(self, subject: str, **changes) -> "Setting":
+        """The same setting for one blog/site/publication: the id gains ':subject'."""
+        return replace(self, id=f"{self.id}:{subject}", subject=subject, **changes)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str = field(repr=False)
+    totp_secret: str = field(default="", repr=False)
+
+
+class Flow:
+    """Base class: class attributes are the platform's data; methods are overridden only where a site needs code."""
+
+    name: ClassVar[str]  # registry key and selectors file name
+    title: ClassVar[str]
+    home_url: ClassVar[str]  # the site's front door, for docs and `platforms`
+    sign_in_url: ClassVar[str] = ""  # empty: the platform has no password sign-in (QR, app)
+    sign_in_origins: ClassVar[tuple[str, ...]] = ()  # credentials are typed only on these origins
+    signed_out_urls: ClassVar[tuple[str, ...]] = ()  # regexes: landing here means the session is gone
+    challenge_urls: ClassVar[tuple[str, ...]] = ()  # regexes: a person must act here
+    settings: ClassVar[tuple[Setting, ...]]
+    notes: ClassVar[str] = ""  # one line shown by `optout-run platforms`
+
+    def __init__(self, locators: Locators, options: dict | None = None) -> None:
+        self.loc = locators
+        self.options = options or {}
+
+    # -- sign-in ---------------------------------------------------------------------------------
+
+    async def sign_in(self, page: Page, creds: Credentials) -> None:
+        """The common single form: username, password, submit; flows with more steps override this."""
+        await self.go_to_sign_in(page)
+        await self.fill(page, "username", creds.username)
+        await self.fill_secret(page, "password", creds.password)
+        await (await self.loc.find(page, "submit")).click()
+        await self.after_submit(page, creds)
+
+    async def go_to_sign_in(self, page: Page) -> None:
+        """The settings page often sent us to the sign-in form already; load it only when it did not."""
+        if not page.url.startswith(self.sign_in_url):
+            await page.goto(self.sign_in_url)
+
+    async def after_submit(self, page: Page, creds: Credentials) -> None:
+        """Wait for the first sign of how the sign-in went, and turn it into success or a FlowError."""
+        outcome = await self.wait_for_any(page, ["signed_in", "login_error", "two_factor", "challenge"])
+        if self.on_challenge_url(page) or outcome == "challenge":
+            raise NeedsPerson(Reason.CHALLENGE, f"{self.title} asks for a security check; {self.login_hint()}")
+        if outcome == "two_factor":
+            raise NeedsPerson(Reason.TWO_FACTOR, f"{self.title} asks for a 2FA code; {self.login_hint()}")
+        if outcome == "login_error":
+            raise Failed(
+                Reason.LOGIN_REJECTED,
+                f"{self.title} rejected the password; update it with "
+                f"`optout-run credentials set {self.name} {creds.username}`",
+            )
+        if outcome is None:
+            raise Failed(Reason.TIMEOUT, f"{self.title} sign-in did not finish; run it headed to see why")
+
+    def login_hint(self) -> str:
+        return f"sign in once yourself with `optout-run login {self.name}`, then run again"
+
+    def on_challenge_url(self, page: Page) -> bool:
+        return any(re.search(p, page.url) for p in self.challenge_urls)
+
+    def on_signed_out_url(self, page: Page) -> bool:
+        return any(re.search(p, page.url) for p in self.signed_out_urls)
+
+    async def fill(self, page: Page, name: str, value: str) -> None:
+        await (await self.loc.find(page, name)).fill(value)
+
+    async def fill_secret(self, page: Page, name: str, secret: str) -> None:
+        """Type a secret only on the platform's own sign-in origin, and keep it out of any error text."""
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+        if origin not in self.sign_in_origins:
+            raise Failed(Reason.FOREIGN_ORIGIN, f"refused to type a password on {origin}, not {self.title}'s sign-in page")
+        field_ = await self.loc.find(page, name)
+        try:
+            await field_.fill(secret)
+        except PlaywrightTimeout:
+            raise Failed(Reason.TIMEOUT, f"the {name} field on {self.title} did not take input") from None
+
+    # -- waiting ---------------------------------------------------------------------------------
+
+    async def wait_for_any(self, page: Page, names: list[str], timeout_ms: float | None = None) -> str | None:
+        """Wait until one of the named markers is visible; return the first listed that is, or None on timeout."""
+        names = [n for n in names if n in self.loc.table]
+        union = self.loc.any_of(page, names[0])
+        for name in names[1:]:
+            union = union.or_(self.loc.any_of(page, name))
+        try:
+            await union.filter(visible=True).first.wait_for(timeout=timeout_ms or self.loc.timeout_ms)
+        except PlaywrightTimeout:
+            return None
+        for name in names:
+            if await self.loc.any_of(page, name).filter(visible=True).count():
+                return name
+        return None
+
+    # -- settings --------------------------------------------------------------------------------
+
+    async def settings_for(self, page: Page, wanted: list[Setting]) -> list[Setting]:
+        """The concrete settings for this account; per-blog/per-site platforms expand here."""
+        return wanted
+
+    async def open(self, page: Page, setting: Setting) -> str | None:
+        """Load the setting's page and wait for its control, a sign-in form or a challenge; return which appeared."""
+        if page.url != setting.url:
+            await page.goto(setting.url)
+        return await self.wait_for_any(page, [setting.opener or setting.target, "username", "challenge"])
+
+    async def reveal(self, page: Page, setting: Setting) -> None:
+        """Open the modal or sub-page that holds the control, when the setting has one."""
+        if setting.opener:
+            await (await self.loc.find(page, setting.opener)).click()
+
+    async def read(self, page: Page, setting: Setting) -> bool | str:
+        """Checkbox, switch (aria-checked) and role=checkbox all read through Playwright's checked state."""
+        return await (await self.loc.find(page, setting.target)).is_checked()
+
+    async def change(self, page: Page, setting: Setting) -> Response | None:
+        """Click the control, confirm and save where the page asks, and wait for the save request."""
+        target = await self.loc.find(page, setting.target)
+        return await self.saving(page, setting, target.click)
+
+    async def saving(self, page: Page, setting: Setting, action) -> Response | None:
+        """Run `action`, handle an optional confirmation and Save button, and return the save response."""
+        waiter = None
+        if setting.save_request:
+            waiter = asyncio.ensure_future(
+                page.wait_for_event(
+                    "response",
+                    lambda r: r.request.method != "GET" and fnmatch.fnmatchcase(r.url, setting.save_request),
+                    timeout=self.loc.timeout_ms,
+                )
+            )
+        try:
+            await action()
+            if setting.confirm:
+                await self._confirm_if_asked(page, setting, waiter)
+            if setting.save:
+                await (await self.loc.find(page, setting.save)).click()
+            if waiter is None:
+                await page.wait_for_load_state("networkidle")
+                return None
+            return await waiter
+        except PlaywrightTimeout:
+            raise Failed(Reason.TIMEOUT, f"{self.title} did not save {setting.label!r} in time") from None
+        finally:
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
+                waiter.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    async def _confirm_if_asked(self, page: Page, setting: Setting, waiter) -> None:
+        """A confirmation may or may not appear: take whichever comes first, the dialog or the save itself."""
+        button = self.loc.any_of(page, setting.confirm).filter(visible=True).first
+        appeared = asyncio.ensure_future(button.wait_for(timeout=self.loc.timeout_ms))
+        pending = {appeared} | ({waiter} if waiter else set())
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if appeared in done and appeared.exception() is None:
+            await button.click()
+        elif not appeared.done():
+            appeared.cancel()
+            appeared.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+
+__all__ = [
+    "Credentials",
+    "Failed",
+    "Flow",
+    "FlowError",
+    "NeedsPerson",
+    "NotOffered",
+    "Reason",
+    "SelectorNotFound",
+    "Setting",
+]

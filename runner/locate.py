@@ -1,0 +1,100 @@
+"""Named locators from selectors/<platform>.toml, each an ordered list of fallbacks, resolved in a live page.
+
+Order of preference in the data: role and accessible name, then label, text, test id, CSS last.
+A candidate that matches more than one element is skipped: grabbing the wrong checkbox is worse
+than reporting that the page changed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from playwright.async_api import Locator, Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+KINDS = ("role", "label", "text", "placeholder", "testid", "css")
+
+
+class SelectorNotFound(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def selectors_dir() -> Path:
+    """One resolver for a checkout, an editable install and a wheel (where hatch maps selectors/ to runner/_selectors)."""
+    packaged = resources.files("runner") / "_selectors"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "selectors"
+
+
+@cache
+def load(platform: str) -> dict[str, tuple[dict, ...]]:
+    path = selectors_dir() / f"{platform}.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    table = {}
+    for name, candidates in raw.items():
+        if not isinstance(candidates, list) or not candidates:
+            raise ValueError(f"{path}: {name} must be a non-empty list of fallbacks")
+        for candidate in candidates:
+            if sum(kind in candidate for kind in KINDS) != 1:
+                raise ValueError(f"{path}: {name}: each fallback needs exactly one of {', '.join(KINDS)}")
+        table[name] = tuple(candidates)
+    return table
+
+
+def build(root: Page | Locator, candidate: dict) -> Locator:
+    exact = candidate.get("exact")
+    if "role" in candidate:
+        return root.get_by_role(candidate["role"], name=candidate.get("name"), exact=exact)
+    if "label" in candidate:
+        return root.get_by_label(candidate["label"], exact=exact)
+    if "text" in candidate:
+        return root.get_by_text(candidate["text"], exact=exact)
+    if "placeholder" in candidate:
+        return root.get_by_placeholder(candidate["placeholder"], exact=exact)
+    if "testid" in candidate:
+        return root.get_by_test_id(candidate["testid"])
+    return root.locator(candidate["css"])
+
+
+class Locators:
+    """One platform's named locators, bound to the run's timeout."""
+
+    def __init__(self, platform: str, timeout_ms: float) -> None:
+        self.platform = platform
+        self.table = load(platform)
+        self.timeout_ms = timeout_ms
+
+    def any_of(self, root: Page | Locator, name: str) -> Locator:
+        """Every fallback of a name as one locator: for waiting, never for acting."""
+        locators = [build(root, c) for c in self.table[name]]
+        union = locators[0]
+        for other in locators[1:]:
+            union = union.or_(other)
+        return union
+
+    async def find(self, root: Page | Locator, name: str, timeout_ms: float | None = None) -> Locator:
+        """Wait until some fallback appears, then take the first one in order that matches exactly one (visible) element."""
+        try:
+            await self.any_of(root, name).first.wait_for(state="attached", timeout=timeout_ms or self.timeout_ms)
+        except PlaywrightTimeout:
+            raise SelectorNotFound(name) from None
+        for candidate in self.table[name]:
+            locator = build(root, candidate)
+            count = await locator.count()
+            if count == 1:
+                return locator
+            if count > 1:  # multi-step forms keep hidden steps in the DOM: one visible match is still unique
+                visible = locator.filter(visible=True)
+                if await visible.count() == 1:
+                    return visible
+        raise SelectorNotFound(name)
+
+    async def present(self, root: Page | Locator, name: str) -> bool:
+        """Is any fallback of this name on the page right now (no waiting)?"""
+        return await self.any_of(root, name).count() > 0

@@ -1,0 +1,235 @@
+"""The replay harness: serves a recorded scenario to the real browser by routing the platform's real URLs.
+
+A scenario is data only (fixtures/README.md): HTML pages plus manifest.toml. The harness is stateful:
+the sign-in endpoint checks the password and sets a session cookie, save requests change the state
+that later page loads render, and every request is logged. Anything the scenario does not list is
+aborted and reported, so a replay can never reach the live network.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import html
+import itertools
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from playwright.async_api import BrowserContext, Request, Route
+
+MANIFEST = "manifest.toml"
+_counter = itertools.count(1)
+
+
+class ScenarioError(Exception):
+    """A scenario directory or manifest that cannot be replayed (one line for the user)."""
+
+
+@dataclass
+class Scenario:
+    path: Path
+    manifest: dict
+
+    @classmethod
+    def load(cls, path: Path) -> "Scenario":
+        file = path / MANIFEST
+        if not file.is_file():
+            raise ScenarioError(f"{path} is not a replay scenario (no {MANIFEST})")
+        try:
+            manifest = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{file}: not valid TOML ({exc})") from None
+        if not manifest.get("platform") or not manifest.get("account"):
+            raise ScenarioError(f"{file}: needs platform and at least one [[account]]")
+        return cls(path, manifest)
+
+    @property
+    def platform(self) -> str:
+        return self.manifest["platform"]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def accounts(self) -> list[dict]:
+        return self.manifest["account"]
+
+    @property
+    def expect(self) -> dict:
+        return self.manifest.get("expect", {})
+
+
+def find_scenarios(root: Path) -> list[Scenario]:
+    return [Scenario.load(m.parent) for m in sorted(root.glob(f"*/*/{MANIFEST}"))]
+
+
+def render(template: str, state: dict) -> str:
+    """Mustache-like: {{#k}}..{{/k}} if truthy, {{^k}}..{{/k}} if falsy, {{checked:k}}, {{aria:k}}, {{k}}."""
+
+    def section(match: re.Match) -> str:
+        kind, key, body = match.group(1), match.group(2), match.group(3)
+        return body if bool(state.get(key)) == (kind == "#") else ""
+
+    previous = None
+    while previous != template:  # sections may nest
+        previous = template
+        template = re.sub(r"\{\{([#^])([\w.-]+)\}\}(.*?)\{\{/\2\}\}", section, template, flags=re.S)
+
+    def value(match: re.Match) -> str:
+        fn, key = match.group(1), match.group(2)
+        v = state.get(key)
+        if fn == "checked":
+            return "checked" if v else ""
+        if fn == "aria":
+            return "true" if v else "false"
+        if fn == "json":
+            return html.escape(json.dumps(v), quote=True)
+        return html.escape("" if v is None else str(v).lower() if isinstance(v, bool) else str(v), quote=True)
+
+    return re.sub(r"\{\{(?:(checked|aria|json):)?([\w.-]+)\}\}", value, template)
+
+
+def parse_body(request: Request) -> dict:
+    raw = request.post_data or ""
+    try:
+        data = json.loads(raw)
+        return data if isinstance(data, dict) else {"_": data}
+    except ValueError:
+        return dict(parse_qsl(raw))
+
+
+async def cors(request: Request) -> dict:
+    """Answer the page's cross-origin API calls (x.com -> api.x.com) the way the real API does, cookies included."""
+    origin = await request.header_value("origin")
+    return {"access-control-allow-origin": origin, "access-control-allow-credentials": "true"} if origin else {}
+
+
+def dig(data, path: str):
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+@dataclass
+class Harness:
+    """One scenario served to one browser context; its state lives as long as the run."""
+
+    scenario: Scenario
+    state: dict = field(default_factory=dict)
+    log: list[dict] = field(default_factory=list)
+    issued: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.state = dict(self.scenario.manifest.get("state", {}))
+
+    @property
+    def m(self) -> dict:
+        return self.scenario.manifest
+
+    # -- what the tests and the CLI read back ------------------------------------------------------
+
+    @property
+    def password_submissions(self) -> int:
+        return sum(1 for e in self.log if e["kind"] == "sign_in")
+
+    @property
+    def saves(self) -> int:
+        return sum(1 for e in self.log if e["kind"] == "save")
+
+    @property
+    def unexpected(self) -> list[str]:
+        return [f"{e['method']} {e['url']}" for e in self.log if e["kind"] == "aborted"]
+
+    def summary(self) -> dict:
+        return {
+            "scenario": f"{self.scenario.platform}/{self.scenario.name}",
+            "password_submissions": self.password_submissions,
+            "saves": self.saves,
+            "unexpected_requests": self.unexpected,
+            "requests": [f"{e['method']} {e['url']} -> {e['kind']}" for e in self.log],
+        }
+
+    # -- serving -----------------------------------------------------------------------------------
+
+    async def attach(self, context: BrowserContext) -> None:
+        await context.route("**/*", self.handle)
+
+    async def handle(self, route: Route) -> None:
+        request = route.request
+        url, method = request.url, request.method
+        sign_in = self.m.get("sign_in", {})
+        if sign_in and method == "POST" and url == sign_in.get("url"):
+            return await self._sign_in(route, request, sign_in)
+        for save in self.m.get("save", []):
+            if method != "GET" and fnmatch.fnmatchcase(url, save["url"]):
+                return await self._save(route, request, save)
+        for page in self.m.get("page", []):
+            if method == "GET" and (url == page["url"] or fnmatch.fnmatchcase(url, page["url"])):
+                return await self._page(route, request, page)
+        self.log.append({"kind": "aborted", "method": method, "url": url})
+        await route.abort("blockedbyclient")
+
+    async def _page(self, route: Route, request: Request, page: dict) -> None:
+        if page.get("auth") and not await self._signed_in(request):
+            self.log.append({"kind": "redirect", "method": "GET", "url": request.url})
+            target = json.dumps(self.m["sign_in"]["redirect"])
+            body = f"<!doctype html><title>Redirecting</title><script>location.replace({target})</script>"
+            return await route.fulfill(status=200, content_type="text/html", body=body)
+        self.log.append({"kind": "page", "method": "GET", "url": request.url})
+        template = (self.scenario.path / page["file"]).read_text(encoding="utf-8")
+        content_type = page.get("content_type", "text/html")
+        await route.fulfill(status=page.get("status", 200), content_type=content_type, body=render(template, self.state))
+
+    async def _signed_in(self, request: Request) -> bool:
+        session = self.m.get("session", {})
+        cookies = dict(
+            pair.strip().split("=", 1) for pair in (await request.header_value("cookie") or "").split(";") if "=" in pair
+        )
+        token = cookies.get(session.get("cookie", "replay_session"), "")
+        if session.get("expired"):  # sessions saved by earlier runs are no longer honoured
+            return token in self.issued
+        return token.startswith("replay-")
+
+    async def _sign_in(self, route: Route, request: Request, sign_in: dict) -> None:
+        self.log.append({"kind": "sign_in", "method": "POST", "url": request.url})
+        body = parse_body(request)
+        username = str(body.get(sign_in.get("username_field", "username"), ""))
+        password = str(body.get(sign_in.get("password_field", "password"), ""))
+        account = next((a for a in self.scenario.accounts if a["username"] == username), None)
+        accepted = account is not None and password == account.get("site_password", account["password"])
+        if not accepted:
+            error = sign_in.get("error", "The password you entered is incorrect.")
+            return await route.fulfill(status=401, headers=await cors(request), json={"ok": False, "error": error})
+        session = self.m.get("session", {})
+        token = f"replay-{next(_counter)}"
+        self.issued.add(token)
+        cookie = f"{session.get('cookie', 'replay_session')}={token}; Path=/; Secure; SameSite=Lax"
+        if session.get("domain"):
+            cookie += f"; Domain={session['domain']}"
+        await route.fulfill(
+            status=200,
+            headers={"set-cookie": cookie, **await cors(request)},
+            json={"ok": True, "next": sign_in.get("next", "/")},
+        )
+
+    async def _save(self, route: Route, request: Request, save: dict) -> None:
+        self.log.append({"kind": "save", "method": request.method, "url": request.url})
+        status = save.get("status", 200)
+        if status < 400 and save.get("apply", True):
+            body = parse_body(request)
+            for key, state_key in save.get("fields", {}).items():
+                if dig(body, key) is not None:
+                    self.state[state_key] = dig(body, key)
+            for rule in save.get("rules", []):
+                got = dig(body, rule["path"])
+                if ("contains" in rule and isinstance(got, list) and rule["contains"] in got) or (
+                    "equals" in rule and got == rule["equals"]
+                ):
+                    self.state[rule["state"]] = rule["value"]
+        await route.fulfill(status=status, headers=await cors(request), json={"ok": status < 400})

@@ -1,0 +1,69 @@
+"""What the user reads: progress while it runs, then a table (terminal), plain lines (pipes, cron) or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from runner.engine import Job
+from runner.env import Environment
+from runner.exitcodes import ExitStatus
+from runner.results import Result, Status
+
+MARK = {
+    Status.COMPLIANT: "ok",
+    Status.CHANGED: "fixed",
+    Status.NON_COMPLIANT: "EXPOSED",
+    Status.NEEDS_MANUAL: "ACTION",
+    Status.FAILED: "FAILED",
+}
+COLOUR = {Status.COMPLIANT: 32, Status.CHANGED: 32, Status.NON_COMPLIANT: 33, Status.NEEDS_MANUAL: 33, Status.FAILED: 31}
+
+
+class Progress:
+    """A line per platform as it starts and ends; only on a terminal, and on stderr so stdout stays clean."""
+
+    def __init__(self, env: Environment, enabled: bool) -> None:
+        self.env = env
+        self.enabled = enabled and env.stdout_isatty
+
+    def __call__(self, event: str, job: Job, results: list[Result]) -> None:
+        if not self.enabled:
+            return
+        who = f"{job.platform} ({job.account.label})"
+        if event == "start":
+            self.env.err(f"… {who}: working")
+        else:
+            counts = Counter(r.status.value for r in results)
+            self.env.err(f"✓ {who}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def paint(env: Environment, status: Status, text: str) -> str:
+    return f"\033[{COLOUR[status]}m{text}\033[0m" if env.colour else text
+
+
+def human(env: Environment, results: list[Result], status: ExitStatus) -> None:
+    if env.stdout_isatty:
+        rows = [(r.platform, r.account, r.setting, MARK[r.status], r.detail) for r in results]
+        widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(HEAD)]
+        env.out("  ".join(h.ljust(w) for h, w in zip(HEAD, widths[:4])) + "  " + HEAD[4])
+        for r, row in zip(results, rows):
+            cells = [c.ljust(w) for c, w in zip(row[:4], widths[:4])]
+            cells[3] = paint(env, r.status, cells[3])
+            env.out("  ".join(cells) + "  " + row[4])
+    else:
+        for r in results:
+            env.out(f"{r.platform} {r.account} {r.setting}: {r.status.value} ({r.reason.value}) {r.detail}")
+    counts = Counter(r.status.value for r in results)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to do"
+    env.out(f"{summary}; exit {int(status)}")
+
+
+HEAD = ("PLATFORM", "ACCOUNT", "SETTING", "STATE", "DETAIL")
+
+
+def as_json(env: Environment, results: list[Result], status: ExitStatus, replay: list[dict] | None) -> None:
+    document = {"exit_status": int(status), "results": [r.as_json() for r in results]}
+    if replay is not None:
+        document["replay"] = replay
+    env.out(json.dumps(document, indent=2))

@@ -1,0 +1,128 @@
+"""Turn a command line into jobs, run them in one browser, and report: the glue between the CLI and the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import flows
+from runner.browser import BrowserNotFound, launch_options, resolve_executable
+from runner.commands import UserError
+from runner.config import Account, Config, ConfigError
+from runner.credentials import KeyringUnavailable, check_backend, set_secret, throwaway_keyring
+from runner.engine import Job, Options, run_jobs
+from runner.env import Environment
+from runner.exitcodes import ExitStatus, exit_status
+from runner.replay import Harness, Scenario, ScenarioError
+from runner import report
+
+LIVE_TIMEOUT_MS = 20_000
+REPLAY_TIMEOUT_MS = 3_000  # fixtures are local files: what has not appeared by then is not coming
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    platforms: tuple[str, ...]
+    run_all: bool = False
+    check: bool = False
+    headed: bool = False
+    slow_mo: int = 0
+    jobs: int = 4
+    json_out: bool = False
+    replay: Path | None = None
+
+
+def chosen_settings(flow_cls, options: dict):
+    wanted = set(options.get("optional", []))
+    return [s for s in flow_cls.settings if s.default or s.id in wanted]
+
+
+def live_jobs(config: Config, request: RunRequest) -> list[Job]:
+    jobs = []
+    for account in config.accounts:
+        if account.platform in request.platforms:
+            flow_cls = flows.load(account.platform)
+            options = config.options.get(account.platform, {})
+            jobs.append(Job(flow_cls, account, chosen_settings(flow_cls, options), options))
+    if not jobs:
+        which = "any platform" if request.run_all else ", ".join(request.platforms)
+        raise UserError(f"no accounts configured for {which}; add one with `optout-run credentials set PLATFORM USERNAME`")
+    return jobs
+
+
+def replay_scenarios(root: Path, request: RunRequest) -> list[Scenario]:
+    """A scenario directory as given, or each chosen platform's `exposed` scenario under a fixtures root."""
+    if (root / "manifest.toml").is_file():
+        scenario = Scenario.load(root)
+        if scenario.platform not in request.platforms:
+            raise UserError(f"{root} is a {scenario.platform} scenario; run it with -p {scenario.platform}")
+        return [scenario]
+    found = [Scenario.load(root / p / "exposed") for p in request.platforms if (root / p / "exposed").is_dir()]
+    if not found:
+        raise UserError(f"{root} has no <platform>/exposed scenario for {', '.join(request.platforms)}")
+    return found
+
+
+def replay_jobs(scenarios: list[Scenario]) -> tuple[list[Job], dict[int, Harness]]:
+    """Accounts come from each manifest; their passwords go into the (throwaway) keyring like a user's would."""
+    jobs, harnesses = [], {}
+    for scenario in scenarios:
+        flow_cls = flows.load(scenario.platform)
+        options = scenario.manifest.get("options", {})
+        for entry in scenario.accounts:
+            account = Account(scenario.platform, entry["username"], entry.get("name", ""))
+            if entry.get("password"):
+                set_secret(scenario.platform, account.username, entry["password"])
+            job = Job(flow_cls, account, chosen_settings(flow_cls, options), options)
+            harnesses[id(job)] = Harness(scenario)
+            jobs.append(job)
+    return jobs, harnesses
+
+
+def execute(env: Environment, request: RunRequest) -> ExitStatus:
+    try:
+        if request.replay is not None:
+            with throwaway_keyring():
+                scenarios = replay_scenarios(request.replay, request)
+                jobs, harnesses = replay_jobs(scenarios)
+                results = drive(env, request, jobs, harnesses, Config(), REPLAY_TIMEOUT_MS)
+        else:
+            config = Config.load(env.paths.config_file)
+            jobs = live_jobs(config, request)
+            check_backend(env.stdin_isatty)
+            harnesses = None
+            results = drive(env, request, jobs, None, config, LIVE_TIMEOUT_MS)
+    except (ConfigError, KeyringUnavailable, BrowserNotFound, ScenarioError) as exc:
+        raise UserError(str(exc)) from None
+    status = exit_status(results)
+    if request.json_out:
+        summaries = [h.summary() for h in harnesses.values()] if harnesses is not None else None
+        report.as_json(env, results, status, summaries)
+    else:
+        report.human(env, results, status)
+    return status
+
+
+def drive(env, request, jobs, harnesses, config, timeout_ms):
+    from playwright.async_api import async_playwright
+
+    options = Options(check=request.check, jobs=request.jobs, timeout_ms=float(os.environ.get("OPTOUT_TIMEOUT_MS", timeout_ms)))
+    progress = report.Progress(env, enabled=not request.json_out)
+
+    async def prepare(job, context):
+        await harnesses[id(job)].attach(context)
+
+    async def main():
+        async with async_playwright() as p:
+            executable = resolve_executable(config.chromium, p.chromium.executable_path)
+            browser = await p.chromium.launch(**launch_options(executable, request.headed, request.slow_mo))
+            try:
+                return await run_jobs(browser, jobs, options, prepare if harnesses else None, progress)
+            finally:
+                with contextlib.suppress(Exception):
+                    await browser.close()
+
+    return asyncio.run(main())

@@ -1,0 +1,50 @@
+"""Shared test set-up: a real in-process keyring, a throwaway OPTOUT_HOME, and the browser this machine has."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import keyring
+import pytest
+
+from runner.browser import launch_options, resolve_executable
+from runner.credentials import MemoryKeyring
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, playwright):
+    """Playwright's own Chromium where installed, else OPTOUT_CHROMIUM or the system's (Debian's /usr/bin/chromium)."""
+    executable = resolve_executable("", playwright.chromium.executable_path)
+    return {**browser_type_launch_args, **launch_options(executable, headed=False, slow_mo=0), "headless": True}
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def optout_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "optout-home"
+    monkeypatch.setenv("OPTOUT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def scenario_copy(tmp_path):
+    """Copy one platform's fixtures somewhere writable, to vary a scenario without touching the bundled data."""
+
+    def copy(platform: str) -> Path:
+        target = tmp_path / "fixtures" / platform
+        shutil.copytree(FIXTURES / platform, target)
+        return target
+
+    return copy
