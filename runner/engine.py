@@ -79,6 +79,12 @@ async def run_job(browser: Browser, job: Job, options: Options, prepare: Prepare
     flow = job.flow_cls(Locators(job.platform, options.timeout_ms), job.options)
     results: list[Result] = []
     secrets: list[str] = []
+    for setting in job.settings:
+        if setting.app_steps:  # no browser can do this one: say exactly what to tap
+            detail = f"{setting.label!r} exists only in the {flow.title} app: {setting.app_steps}"
+            results.append(Result(job.platform, job.account.label, setting.id, Status.NEEDS_MANUAL, Reason.APP_ONLY, detail))
+    if len(results) == len(job.settings):
+        return results
     context = await browser.new_context(locale="en-US", service_workers="block")
     try:
         if prepare:
@@ -119,17 +125,17 @@ def remaining(job: Job, done: list[Result], status: Status, reason: Reason, deta
 async def run_account(
     page: Page, flow: Flow, job: Job, options: Options, results: list[Result], secrets: list[str]
 ) -> None:
-    first = job.settings[0]
-    found = await flow.open(page, first)
+    web = [s for s in job.settings if not s.app_steps]
+    found = await flow.open(page, web[0])
     if flow.on_challenge_url(page) or found == "challenge":
         raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
-    if found == "username" or flow.on_signed_out_url(page):
+    if found == flow.signed_out_marker or flow.on_signed_out_url(page):
         creds = credentials(flow, job.account)
         secrets += [creds.password, creds.totp_secret]
         log.info("signing in")
         await flow.sign_in(page, creds)
         log.info("signed in")
-    for setting in await flow.settings_for(page, job.settings):
+    for setting in await flow.settings_for(page, web):
         try:
             results.append(await run_setting(page, flow, job, setting, options))
         except Failed as exc:  # this setting failed; the next one may still work
@@ -186,7 +192,7 @@ async def load_and_read(page: Page, flow: Flow, setting: Setting) -> bool | str:
     found = await flow.open(page, setting)
     if flow.on_challenge_url(page) or found == "challenge":
         raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
-    if found == "username" or flow.on_signed_out_url(page):
+    if found == flow.signed_out_marker or flow.on_signed_out_url(page):
         raise Failed(Reason.LOGIN_REJECTED, f"{flow.title} signed this account out during the run; run it again")
     await flow.reveal(page, setting)
     return await flow.read(page, setting)

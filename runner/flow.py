@@ -61,6 +61,7 @@ class Setting:
     default: bool = True  # run by default; optional settings are switched on in the config
     also_opted_out: tuple[str, ...] = ()  # other choices that are at least as private
     subject: str = ""  # what one instance is about (a blog, a site) when a setting repeats per item
+    app_steps: str = ""  # set when no web page offers the setting: the in-app steps a person follows instead
 
     def is_opted_out(self, value: bool | str) -> bool:
         return value == self.opted_out or value in self.also_opted_out
@@ -87,6 +88,7 @@ class Flow:
     sign_in_origins: ClassVar[tuple[str, ...]] = ()  # credentials are typed only on these origins
     signed_out_urls: ClassVar[tuple[str, ...]] = ()  # regexes: landing here means the session is gone
     challenge_urls: ClassVar[tuple[str, ...]] = ()  # regexes: a person must act here
+    signed_out_marker: ClassVar[str] = "username"  # selector name whose presence means "not signed in" (a QR code, ...)
     settings: ClassVar[tuple[Setting, ...]]
     notes: ClassVar[str] = ""  # one line shown by `optout-run platforms`
 
@@ -175,7 +177,7 @@ class Flow:
         """Load the setting's page and wait for its control, a sign-in form or a challenge; return which appeared."""
         if page.url != setting.url:
             await page.goto(setting.url)
-        return await self.wait_for_any(page, [setting.opener or setting.target, "username", "challenge"])
+        return await self.wait_for_any(page, [setting.opener or setting.target, self.signed_out_marker, "challenge"])
 
     async def reveal(self, page: Page, setting: Setting) -> None:
         """Open the modal or sub-page that holds the control, when the setting has one."""
