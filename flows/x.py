@@ -10,6 +10,8 @@ SAVE = "https://api.x.com/1.1/account/settings.json"
 
 
 class XFlow(Flow):
+    """Grok's training checkbox and partner sharing; sign-in may ask for the handle again (unusual activity)."""
+
     name = "x"
     title = "X"
     home_url = "https://x.com/"

@@ -1,0 +1,140 @@
+"""The command line as a user meets it: exit codes, one-line errors, JSON output, credentials."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import cli
+from runner.credentials import get_secret
+from runner.env import Environment
+from runner.paths import Paths
+from tests.conftest import FIXTURES, ROOT
+
+
+def optout(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed console script as a user would, stdin closed like cron's."""
+    return subprocess.run(
+        ["optout-run", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_help_documents_exit_statuses():
+    done = optout("--help")
+    assert done.returncode == 0
+    for line in ("0  every setting is opted out", "1  some platform failed", "2  usage", "3  a person must act", "4  --check"):
+        assert line in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((), "choose platforms with -p NAME"),
+        (("-p", "myspace"), "'myspace' is not one of"),
+        (("--jobs", "0"), "--jobs"),
+        (("-p", "x", "--replay", "/nonexistent"), "does not exist"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(args, message):
+    done = optout(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_replay_of_a_non_scenario_is_a_usage_error(tmp_path):
+    done = optout("-p", "x", "--replay", str(tmp_path))
+    assert done.returncode == 2
+    assert "no <platform>/exposed scenario" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_replay_exposed_switches_both_x_settings_and_says_so_in_json():
+    done = optout("-p", "x", "--replay", "fixtures/x/exposed", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    results = {r["setting"]: r for r in document["results"]}
+    assert {k: r["status"] for k, r in results.items()} == {"grok_training": "changed", "partner_sharing": "changed"}
+    for r in results.values():
+        assert set(r) == {"platform", "account", "setting", "status", "reason", "detail"}
+    assert document["replay"][0]["unexpected_requests"] == []
+
+
+def test_check_mode_changes_nothing_and_exits_4():
+    done = optout("-p", "x", "--replay", "fixtures/x/exposed", "--check", "--json")
+    assert done.returncode == 4, done.stderr
+    document = json.loads(done.stdout)
+    assert {r["status"] for r in document["results"]} == {"non_compliant"}
+    assert document["replay"][0]["saves"] == 0
+
+
+def test_plain_lines_when_not_a_terminal():
+    done = optout("-p", "x", "--replay", "fixtures/x/wrong-password")
+    assert done.returncode == 1
+    assert "x jane_doe_demo grok_training: failed (login_rejected)" in done.stdout
+    assert "optout-run credentials set x jane_doe_demo" in done.stdout
+
+
+def test_platforms_lists_each_setting_with_opted_out_state_and_cost():
+    done = optout("platforms")
+    assert done.returncode == 0
+    assert "grok_training" in done.stdout and "-> off" in done.stdout and "cost:" in done.stdout
+
+
+def test_live_run_without_accounts_says_how_to_add_one():
+    done = optout("-p", "x")
+    assert done.returncode == 2
+    assert "optout-run credentials set" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_keyring_backend_fails_early_with_the_fixes():
+    done = optout("credentials", "list", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert done.returncode == 2
+    assert "DBUS_SESSION_BUS_ADDRESS" in done.stderr and "PYTHON_KEYRING_BACKEND" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_replay_needs_no_keyring_backend_and_no_config():
+    done = optout(
+        "-p", "x", "--replay", "fixtures/x/compliant", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def in_process(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, stdin_isatty=False, stdout_isatty=False, paths=Paths.from_env())
+    env.prompt_secret = lambda text: stdin
+    result = CliRunner().invoke(cli, list(args), obj=env, catch_exceptions=False)
+    return result.exit_code, out.getvalue() + result.stdout, err.getvalue() + result.stderr
+
+
+def test_credentials_set_list_delete_keep_the_password_in_the_keyring_only(optout_home):
+    code, out, _ = in_process("credentials", "set", "x", "jane@example.com", stdin="s3cret-sentinel")
+    assert code == 0
+    assert get_secret("x", "jane@example.com") == "s3cret-sentinel"
+    config = (optout_home / "config" / "config.toml").read_text()
+    assert "jane@example.com" in config and "s3cret-sentinel" not in config
+    code, out, _ = in_process("credentials", "list")
+    assert code == 0 and "x  jane@example.com  password stored" in out and "s3cret" not in out
+    code, out, _ = in_process("credentials", "delete", "x", "jane@example.com")
+    assert code == 0 and get_secret("x", "jane@example.com") is None
+    code, _, err = in_process("credentials", "delete", "x", "jane@example.com")
+    assert code == 2 and "no account" in err
+
+
+def test_password_is_never_accepted_from_argv():
+    code, _, err = in_process("credentials", "set", "x", "jane", "hunter2-in-argv")
+    assert code == 2 and "Got unexpected extra argument" in err
