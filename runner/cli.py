@@ -10,6 +10,8 @@ import click
 
 import flows
 from runner.commands import credentials as _credentials
+from runner.commands import doctor as _doctor
+from runner.commands import session as _session
 from runner.commands import environment
 from runner.exitcodes import HELP, ExitStatus
 
@@ -89,6 +91,9 @@ def platforms() -> None:
 
 
 cli.add_command(_credentials.credentials)
+cli.add_command(_session.login)
+cli.add_command(_session.logout)
+cli.add_command(_doctor.doctor)
 
 
 def main() -> None:

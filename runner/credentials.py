@@ -9,6 +9,7 @@ from typing import Iterator
 import keyring
 import keyring.backend
 import keyring.errors
+from jaraco.classes import properties
 
 SERVICE = "optout-run"
 
@@ -27,7 +28,11 @@ def service(platform: str, kind: str = "password") -> str:
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A real keyring backend that lives and dies with the process: replays and tests, never the user's keyring."""
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:
+        # Never viable for keyring's own backend detection (it considers every imported backend class):
+        # a real run must never keep passwords in memory by accident. Only keyring.set_keyring() uses it.
+        raise RuntimeError("MemoryKeyring is installed explicitly, never detected")
 
     def __init__(self) -> None:
         super().__init__()

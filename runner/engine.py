@@ -15,6 +15,7 @@ from runner.credentials import get_secret
 from runner.flow import Credentials, Failed, Flow, FlowError, NeedsPerson, NotOffered, Setting
 from runner.locate import Locators, SelectorNotFound
 from runner.results import Reason, Result, Status
+from runner.sessions import RejectedPasswords, SessionStore
 
 log = structlog.get_logger("optout.engine")
 
@@ -24,6 +25,8 @@ class Options:
     check: bool = False  # read only: report exposure, change nothing
     jobs: int = 4
     timeout_ms: float = 20_000
+    sessions: SessionStore | None = None  # reuse and keep sign-ins between runs
+    rejected: RejectedPasswords | None = None  # never resubmit a password the site refused today
 
 
 @dataclass
@@ -85,12 +88,14 @@ async def run_job(browser: Browser, job: Job, options: Options, prepare: Prepare
             results.append(Result(job.platform, job.account.label, setting.id, Status.NEEDS_MANUAL, Reason.APP_ONLY, detail))
     if len(results) == len(job.settings):
         return results
-    context = await browser.new_context(locale="en-US", service_workers="block")
+    saved = options.sessions.load(job.platform, job.account.username) if options.sessions else None
+    context = await browser.new_context(locale="en-US", service_workers="block", storage_state=saved)
     try:
         if prepare:
             await prepare(job, context)
         page = await context.new_page()
         await run_account(page, flow, job, options, results, secrets)
+        await keep_session(context, job, options)
     except FlowError as exc:
         results += remaining(job, results, exc.status, exc.reason, scrub(exc.detail, secrets))
     except SelectorNotFound as exc:
@@ -132,15 +137,39 @@ async def run_account(
     if found == flow.signed_out_marker or flow.on_signed_out_url(page):
         creds = credentials(flow, job.account)
         secrets += [creds.password, creds.totp_secret]
-        log.info("signing in")
-        await flow.sign_in(page, creds)
-        log.info("signed in")
+        await sign_in(page, flow, job, creds, options)
+        await keep_session(page.context, job, options)
     for setting in await flow.settings_for(page, web):
         try:
             results.append(await run_setting(page, flow, job, setting, options))
         except Failed as exc:  # this setting failed; the next one may still work
             detail = scrub(exc.detail, secrets)
             results.append(Result(job.platform, job.account.label, setting.id, exc.status, exc.reason, detail))
+
+
+async def sign_in(page: Page, flow: Flow, job: Job, creds: Credentials, options: Options) -> None:
+    """At most one password submission per account per run, and none for a day after a rejection."""
+    rejected = options.rejected
+    since = rejected.blocked_since(job.platform, creds.username) if rejected else None
+    if since:
+        raise Failed(
+            Reason.LOGIN_REJECTED,
+            f"{flow.title} rejected this password at {since:%Y-%m-%d %H:%M} UTC; not trying it again for 24 hours "
+            f"(protects the account from a lockout). Update it with `optout-run credentials set {flow.name} {creds.username}`",
+        )
+    log.info("signing in")
+    try:
+        await flow.sign_in(page, creds)
+    except FlowError as exc:
+        if exc.reason is Reason.LOGIN_REJECTED and rejected:
+            rejected.record(job.platform, creds.username)
+        raise
+    log.info("signed in")
+
+
+async def keep_session(context: BrowserContext, job: Job, options: Options) -> None:
+    if options.sessions:
+        options.sessions.save(job.platform, job.account.username, await context.storage_state())
 
 
 def credentials(flow: Flow, account: Account) -> Credentials:

@@ -107,13 +107,23 @@ class Flow:
         await self.after_submit(page, creds)
 
     async def go_to_sign_in(self, page: Page) -> None:
-        """The settings page often sent us to the sign-in form already; load it only when it did not."""
+        """Load the sign-in form (unless the settings page already sent us there) and make sure it is really the platform's."""
         if not page.url.startswith(self.sign_in_url):
             await page.goto(self.sign_in_url)
+        await self.loc.find(page, "username")
+        self.check_origin(page)
+
+    def check_origin(self, page: Page) -> None:
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+        if origin not in self.sign_in_origins:
+            raise Failed(Reason.FOREIGN_ORIGIN, f"the sign-in form is on {origin}, not {self.title}'s own site; nothing was typed")
 
     async def after_submit(self, page: Page, creds: Credentials) -> None:
         """Wait for the first sign of how the sign-in went, and turn it into success or a FlowError."""
         outcome = await self.wait_for_any(page, ["signed_in", "login_error", "two_factor", "challenge"])
+        if outcome == "two_factor" and creds.totp_secret and "two_factor_input" in self.loc.table:
+            await self.enter_code(page, creds)
+            outcome = await self.wait_for_any(page, ["signed_in", "login_error", "challenge"])
         if self.on_challenge_url(page) or outcome == "challenge":
             raise NeedsPerson(Reason.CHALLENGE, f"{self.title} asks for a security check; {self.login_hint()}")
         if outcome == "two_factor":
@@ -126,6 +136,13 @@ class Flow:
             )
         if outcome is None:
             raise Failed(Reason.TIMEOUT, f"{self.title} sign-in did not finish; run it headed to see why")
+
+    async def enter_code(self, page: Page, creds: Credentials) -> None:
+        """Type the current TOTP code from the secret stored with `credentials set --totp`."""
+        import pyotp
+
+        await self.fill_secret(page, "two_factor_input", pyotp.TOTP(creds.totp_secret).now())
+        await (await self.loc.find(page, "two_factor_submit")).click()
 
     def login_hint(self) -> str:
         return f"sign in once yourself with `optout-run login {self.name}`, then run again"
@@ -141,9 +158,7 @@ class Flow:
 
     async def fill_secret(self, page: Page, name: str, secret: str) -> None:
         """Type a secret only on the platform's own sign-in origin, and keep it out of any error text."""
-        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
-        if origin not in self.sign_in_origins:
-            raise Failed(Reason.FOREIGN_ORIGIN, f"refused to type a password on {origin}, not {self.title}'s sign-in page")
+        self.check_origin(page)
         field_ = await self.loc.find(page, name)
         try:
             await field_.fill(secret)

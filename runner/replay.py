@@ -166,6 +166,9 @@ class Harness:
         sign_in = self.m.get("sign_in", {})
         if sign_in and method == "POST" and url == sign_in.get("url"):
             return await self._sign_in(route, request, sign_in)
+        two_factor = self.m.get("two_factor", {})
+        if two_factor and method == "POST" and url == two_factor.get("url"):
+            return await self._two_factor(route, request, two_factor)
         for save in self.m.get("save", []):
             if method != "GET" and fnmatch.fnmatchcase(url, save["url"]):
                 return await self._save(route, request, save)
@@ -206,6 +209,22 @@ class Harness:
         if not accepted:
             error = sign_in.get("error", "The password you entered is incorrect.")
             return await route.fulfill(status=401, headers=await cors(request), json={"ok": False, "error": error})
+        if self.m.get("two_factor"):  # the password was right; the session waits for the code
+            return await route.fulfill(status=200, headers=await cors(request), json={"ok": True, "two_factor": True})
+        await self._start_session(route, request, sign_in.get("next", "/"))
+
+    async def _two_factor(self, route: Route, request: Request, two_factor: dict) -> None:
+        """Checks a TOTP code against the scenario accounts' `totp` secrets (current 30-second window)."""
+        import pyotp
+
+        self.log.append({"kind": "two_factor", "method": "POST", "url": request.url})
+        code = str(parse_body(request).get(two_factor.get("code_field", "code"), ""))
+        if not any(a.get("totp") and pyotp.TOTP(a["totp"]).verify(code, valid_window=1) for a in self.scenario.accounts):
+            error = two_factor.get("error", "Incorrect code.")
+            return await route.fulfill(status=401, headers=await cors(request), json={"ok": False, "error": error})
+        await self._start_session(route, request, self.m["sign_in"].get("next", "/"))
+
+    async def _start_session(self, route: Route, request: Request, next_url: str) -> None:
         session = self.m.get("session", {})
         token = f"replay-{next(_counter)}"
         self.issued.add(token)
@@ -215,7 +234,7 @@ class Harness:
         await route.fulfill(
             status=200,
             headers={"set-cookie": cookie, **await cors(request)},
-            json={"ok": True, "next": sign_in.get("next", "/")},
+            json={"ok": True, "next": next_url},
         )
 
     async def _save(self, route: Route, request: Request, save: dict) -> None:

@@ -17,6 +17,7 @@ from runner.engine import Job, Options, run_jobs
 from runner.env import Environment
 from runner.exitcodes import ExitStatus, exit_status
 from runner.replay import Harness, Scenario, ScenarioError
+from runner.sessions import stores
 from runner import report
 
 LIVE_TIMEOUT_MS = 20_000
@@ -76,6 +77,8 @@ def replay_jobs(scenarios: list[Scenario]) -> tuple[list[Job], dict[int, Harness
             account = Account(scenario.platform, entry["username"], entry.get("name", ""))
             if entry.get("password"):
                 set_secret(scenario.platform, account.username, entry["password"])
+            if entry.get("totp") and entry.get("totp_stored", True):
+                set_secret(scenario.platform, account.username, entry["totp"], kind="totp")
             job = Job(flow_cls, account, chosen_settings(flow_cls, options), options)
             harnesses[id(job)] = Harness(scenario)
             jobs.append(job)
@@ -109,7 +112,14 @@ def execute(env: Environment, request: RunRequest) -> ExitStatus:
 def drive(env, request, jobs, harnesses, config, timeout_ms):
     from playwright.async_api import async_playwright
 
-    options = Options(check=request.check, jobs=request.jobs, timeout_ms=float(os.environ.get("OPTOUT_TIMEOUT_MS", timeout_ms)))
+    sessions, rejected = stores(env.paths.state_dir, replay=harnesses is not None)
+    options = Options(
+        check=request.check,
+        jobs=request.jobs,
+        timeout_ms=float(os.environ.get("OPTOUT_TIMEOUT_MS", timeout_ms)),
+        sessions=sessions,
+        rejected=rejected,
+    )
     progress = report.Progress(env, enabled=not request.json_out)
 
     async def prepare(job, context):

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from runner.credentials import throwaway_keyring
-from runner.engine import Options, run_jobs
-from runner.replay import find_scenarios
-from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
 from runner.exitcodes import exit_status
-from tests.conftest import FIXTURES
+from runner.replay import find_scenarios
+from tests.conftest import FIXTURES, replay_run
 
 SCENARIOS = find_scenarios(FIXTURES)
 
@@ -20,20 +17,13 @@ SCENARIOS = find_scenarios(FIXTURES)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[f"{s.platform}/{s.name}" for s in SCENARIOS])
 async def test_scenario_outcome(browser, scenario):
     expect = scenario.expect
-    with throwaway_keyring():
-        jobs, harnesses = replay_jobs([scenario])
-
-        async def prepare(job, context):
-            await harnesses[id(job)].attach(context)
-
-        options = Options(check=expect.get("check", False), timeout_ms=REPLAY_TIMEOUT_MS)
-        results = await run_jobs(browser, jobs, options, prepare)
+    results, harnesses = await replay_run(browser, scenario, check=expect.get("check", False))
 
     got = {r.setting: f"{r.status.value}/{r.reason.value}" for r in results}
     assert got == expect["results"], [r.detail for r in results]
     assert all(r.detail for r in results), "every result tells the user what happened"
     assert int(exit_status(results)) == expect["exit_status"]
-    for harness in harnesses.values():
+    for harness in harnesses:
         assert harness.unexpected == [], "the flow requested URLs the scenario does not serve"
         assert harness.password_submissions <= expect.get("password_submissions", 1)
         if "saves" in expect:

@@ -31,20 +31,37 @@ def credentials() -> None:
 @click.argument("platform", type=PLATFORM)
 @click.argument("username")
 @click.option("--name", default="", help="A label for this account, when you have several on one platform.")
-def set_(platform: str, username: str, name: str) -> None:
-    """Store the password for USERNAME on PLATFORM (asked for, hidden; never taken from the command line)."""
+@click.option("--totp", is_flag=True, help="Store the account's 2FA (TOTP) secret instead of its password.")
+def set_(platform: str, username: str, name: str, totp: bool) -> None:
+    """Store the password (or with --totp the 2FA secret) for USERNAME on PLATFORM.
+
+    It is asked for, hidden, or read from standard input; never taken from the command line.
+    """
     from runner.config import Account
     from runner.credentials import set_secret
+    from runner.sessions import RejectedPasswords
 
     env, config = _store()
-    password = env.prompt_secret(f"Password for {username} on {platform}")
-    if not password:
-        raise UserError("empty password; nothing stored")
-    set_secret(platform, username, password)
+    what = "2FA (TOTP) secret" if totp else "password"
+    secret = env.prompt_secret(f"{what.capitalize()} for {username} on {platform}").strip()
+    if not secret:
+        raise UserError(f"empty {what}; nothing stored")
+    if totp:
+        import base64
+        import binascii
+
+        secret = secret.replace(" ", "").upper()
+        try:
+            base64.b32decode(secret + "=" * (-len(secret) % 8))
+        except binascii.Error:
+            raise UserError("that is not a TOTP secret (base32, as shown under the QR code)") from None
+    set_secret(platform, username, secret, kind="totp" if totp else "password")
+    if not totp:  # a new password may be tried again at once
+        RejectedPasswords(env.paths.state_dir / "rejected-passwords.json").clear(platform, username)
     if not any(a.platform == platform and a.username == username for a in config.accounts):
         config.accounts.append(Account(platform, username, name))
         config.save(env.paths.config_file)
-    env.out(f"stored the password for {username} on {platform} in the keyring")
+    env.out(f"stored the {what} for {username} on {platform} in the keyring")
 
 
 @credentials.command("list")
@@ -69,6 +86,7 @@ def delete(platform: str, username: str) -> None:
 
     env, config = _store()
     removed = delete_secret(platform, username)
+    delete_secret(platform, username, kind="totp")
     kept = [a for a in config.accounts if not (a.platform == platform and a.username == username)]
     if len(kept) == len(config.accounts) and not removed:
         raise UserError(f"no account {username} on {platform}")
