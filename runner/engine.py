@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
 import structlog
@@ -15,6 +15,7 @@ from runner.credentials import get_secret
 from runner.flow import Credentials, Failed, Flow, FlowError, NeedsPerson, NotOffered, Setting
 from runner.locate import Locators, SelectorNotFound
 from runner.results import Reason, Result, Status
+from runner.evidence import Evidence, pointer
 from runner.sessions import RejectedPasswords, SessionStore
 
 log = structlog.get_logger("optout.engine")
@@ -27,6 +28,8 @@ class Options:
     timeout_ms: float = 20_000
     sessions: SessionStore | None = None  # reuse and keep sign-ins between runs
     rejected: RejectedPasswords | None = None  # never resubmit a password the site refused today
+    evidence: Evidence | None = None  # screenshots, HTML and traces of failures
+    pause: bool = False  # open the Playwright inspector at the first settings page (headed)
 
 
 @dataclass
@@ -37,10 +40,16 @@ class Job:
     account: Account
     settings: list[Setting]
     options: dict = field(default_factory=dict)
+    scope: str = ""  # replays: the scenario, so one scenario's session or rejected password never leaks into another
 
     @property
     def platform(self) -> str:
         return self.flow_cls.name
+
+    @property
+    def memory_key(self) -> str:
+        """Whose saved session and rejected-password record this is."""
+        return f"{self.scope}|{self.account.username}" if self.scope else self.account.username
 
 
 PrepareContext = Callable[[Job, BrowserContext], Awaitable[None]]
@@ -79,78 +88,134 @@ async def run_jobs(
 
 async def run_job(browser: Browser, job: Job, options: Options, prepare: PrepareContext | None) -> list[Result]:
     structlog.contextvars.bind_contextvars(platform=job.platform, account=job.account.label)
-    flow = job.flow_cls(Locators(job.platform, options.timeout_ms), job.options)
-    results: list[Result] = []
-    secrets: list[str] = []
-    for setting in job.settings:
-        if setting.app_steps:  # no browser can do this one: say exactly what to tap
-            detail = f"{setting.label!r} exists only in the {flow.title} app: {setting.app_steps}"
-            results.append(Result(job.platform, job.account.label, setting.id, Status.NEEDS_MANUAL, Reason.APP_ONLY, detail))
-    if len(results) == len(job.settings):
-        return results
-    saved = options.sessions.load(job.platform, job.account.username) if options.sessions else None
-    context = await browser.new_context(locale="en-US", service_workers="block", storage_state=saved)
+    run = AccountRun(browser, job, options, prepare)
     try:
-        if prepare:
-            await prepare(job, context)
-        page = await context.new_page()
-        await run_account(page, flow, job, options, results, secrets)
-        await keep_session(context, job, options)
-    except FlowError as exc:
-        results += remaining(job, results, exc.status, exc.reason, scrub(exc.detail, secrets))
-    except SelectorNotFound as exc:
-        detail = f"{flow.title} sign-in page has no {exc.name!r} any more; the site may have changed"
-        results += remaining(job, results, Status.FAILED, Reason.SELECTOR_NOT_FOUND, detail)
-    except PlaywrightTimeout:
-        results += remaining(job, results, Status.FAILED, Reason.TIMEOUT, f"{flow.title} did not answer in time")
-    except PlaywrightError as exc:
-        reason = Reason.NETWORK if "net::" in str(exc) else Reason.BROWSER
-        first_line = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, secrets)
-        results += remaining(job, results, Status.FAILED, reason, f"{flow.title}: {first_line}")
-    except Exception as exc:  # one platform's bug must not stop the others
-        log.error("flow crashed", error=type(exc).__name__)
-        detail = f"unexpected {type(exc).__name__} in the {job.platform} flow; please report it"
-        results += remaining(job, results, Status.FAILED, Reason.INTERNAL, detail)
+        return await run.run()
     finally:
-        await context.close()
         structlog.contextvars.unbind_contextvars("platform", "account")
-    return results
 
 
-def remaining(job: Job, done: list[Result], status: Status, reason: Reason, detail: str) -> list[Result]:
-    """Results for every setting the job had not reported yet, all ending the same way."""
-    reported = {r.setting.split(":")[0] for r in done}
-    return [
-        Result(job.platform, job.account.label, s.id, status, reason, detail)
-        for s in job.settings
-        if s.id not in reported
-    ]
+class AccountRun:
+    """One account on one platform: an untraced sign-in if needed, then the opt-outs in a (traced) context."""
 
+    def __init__(self, browser: Browser, job: Job, options: Options, prepare: PrepareContext | None) -> None:
+        self.browser, self.job, self.options, self.prepare = browser, job, options, prepare
+        self.flow = job.flow_cls(Locators(job.platform, options.timeout_ms), job.options)
+        self.results: list[Result] = []
+        self.secrets: list[str] = []
+        self.context: BrowserContext | None = None
+        self.tracing = False
+        self.pending: list[Setting] = list(job.settings)  # what still owes a result; per-blog once expanded
 
-async def run_account(
-    page: Page, flow: Flow, job: Job, options: Options, results: list[Result], secrets: list[str]
-) -> None:
-    web = [s for s in job.settings if not s.app_steps]
-    found = await flow.open(page, web[0])
-    if flow.on_challenge_url(page) or found == "challenge":
-        raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
-    if found == flow.signed_out_marker or flow.on_signed_out_url(page):
-        creds = credentials(flow, job.account)
-        secrets += [creds.password, creds.totp_secret]
-        await sign_in(page, flow, job, creds, options)
-        await keep_session(page.context, job, options)
-    for setting in await flow.settings_for(page, web):
+    def result(self, setting_id: str, status: Status, reason: Reason, detail: str) -> Result:
+        return Result(self.job.platform, self.job.account.label, setting_id, status, reason, detail)
+
+    async def run(self) -> list[Result]:
+        for setting in self.job.settings:
+            if setting.app_steps:  # no browser can do this one: say exactly what to tap
+                detail = f"{setting.label!r} exists only in the {self.flow.title} app: {setting.app_steps}"
+                self.results.append(self.result(setting.id, Status.NEEDS_MANUAL, Reason.APP_ONLY, detail))
+        if len(self.results) == len(self.job.settings):
+            return self.results
+        sessions = self.options.sessions
+        saved = sessions.load(self.job.platform, self.job.memory_key) if sessions else None
+        page = await self.new_page(saved)
         try:
-            results.append(await run_setting(page, flow, job, setting, options))
-        except Failed as exc:  # this setting failed; the next one may still work
-            detail = scrub(exc.detail, secrets)
-            results.append(Result(job.platform, job.account.label, setting.id, exc.status, exc.reason, detail))
+            await self.settings(page)
+            await keep_session(page.context, self.job, self.options)
+        except Exception as exc:  # one platform's trouble must not stop the others
+            status, reason, detail = self.explain(exc)
+            if status is Status.FAILED:
+                detail += await self.keep_evidence(page, "failure")
+            reported = {r.setting for r in self.results}
+            self.results += [self.result(s.id, status, reason, detail) for s in self.pending if s.id not in reported]
+        finally:
+            await self.close()
+        if self.flow.caveat:
+            self.results = [replace(r, detail=f"{r.detail} {self.flow.caveat}") for r in self.results]
+        return self.results
+
+    async def new_page(self, storage_state: dict | None) -> Page:
+        self.context = await self.browser.new_context(locale="en-US", service_workers="block", storage_state=storage_state)
+        if self.prepare:
+            await self.prepare(self.job, self.context)
+        return await self.context.new_page()
+
+    async def settings(self, page: Page) -> None:
+        flow, job = self.flow, self.job
+        web = [s for s in job.settings if not s.app_steps]
+        found = await flow.open(page, web[0])
+        if flow.on_challenge_url(page) or found == "challenge":
+            raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
+        if found == flow.signed_out_marker or flow.on_signed_out_url(page):
+            creds = credentials(flow, job.account)
+            self.secrets += [creds.password, creds.totp_secret]
+            await sign_in(page, flow, job, creds, self.options)
+            signed_in = await page.context.storage_state(indexed_db=True)
+            if self.options.sessions:
+                self.options.sessions.save(job.platform, job.memory_key, signed_in)
+            # Traces record typed passwords: the opt-outs run in a fresh context that never saw the sign-in form.
+            await self.close()
+            page = await self.new_page(signed_in)
+            await flow.open(page, web[0])  # flows expand settings (blogs, sites) from a loaded page
+        if self.options.evidence:
+            await page.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            self.tracing = True
+        if self.options.pause:
+            await flow.open(page, web[0])
+            await page.pause()
+        self.pending = await flow.settings_for(page, web)
+        for setting in self.pending:
+            try:
+                result = await run_setting(page, flow, job, setting, self.options)
+            except Failed as exc:  # this setting failed; the next one may still work
+                result = self.result(setting.id, exc.status, exc.reason, scrub(exc.detail, self.secrets))
+            except SelectorNotFound:  # a control the change needed (a dialog, a Save button) is gone
+                result = self.result(setting.id, Status.FAILED, Reason.SELECTOR_NOT_FOUND, not_found_detail(flow, setting))
+            if result.status is Status.FAILED:
+                evidence = await self.keep_evidence(page, setting.id.replace(":", "-"))
+                result = self.result(result.setting, result.status, result.reason, result.detail + evidence)
+            self.results.append(result)
+
+    def explain(self, exc: Exception) -> tuple[Status, Reason, str]:
+        title = self.flow.title
+        if isinstance(exc, FlowError):
+            return exc.status, exc.reason, scrub(exc.detail, self.secrets)
+        if isinstance(exc, SelectorNotFound):
+            return Status.FAILED, Reason.SELECTOR_NOT_FOUND, f"{title} sign-in page has no {exc.name!r} any more; the site may have changed"
+        if isinstance(exc, PlaywrightTimeout):
+            return Status.FAILED, Reason.TIMEOUT, f"{title} did not answer in time"
+        if isinstance(exc, PlaywrightError):
+            first_line = scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self.secrets)
+            return Status.FAILED, Reason.NETWORK if "net::" in str(exc) else Reason.BROWSER, f"{title}: {first_line}"
+        log.error("flow crashed", error=type(exc).__name__)
+        return Status.FAILED, Reason.INTERNAL, f"unexpected {type(exc).__name__} in the {self.job.platform} flow; please report it"
+
+    async def keep_evidence(self, page: Page, what: str) -> str:
+        evidence = self.options.evidence
+        if not evidence or page.is_closed():
+            return ""
+        folder = await evidence.capture(page, self.job.platform, self.job.account.username, what, self.secrets)
+        return pointer(folder, self.tracing) if folder else ""
+
+    async def close(self) -> None:
+        if self.context is None:
+            return
+        evidence = self.options.evidence
+        if self.tracing and evidence:
+            failed = any(r.status is Status.FAILED for r in self.results)
+            keep = failed or evidence.keep_traces
+            path = evidence.trace_path(self.job.platform, self.job.account.username) if keep else None
+            await self.context.tracing.stop(path=path)
+            self.tracing = False
+        await self.context.close()
+        self.context = None
 
 
 async def sign_in(page: Page, flow: Flow, job: Job, creds: Credentials, options: Options) -> None:
     """At most one password submission per account per run, and none for a day after a rejection."""
     rejected = options.rejected
-    since = rejected.blocked_since(job.platform, creds.username) if rejected else None
+    since = rejected.blocked_since(job.platform, job.memory_key) if rejected else None
     if since:
         raise Failed(
             Reason.LOGIN_REJECTED,
@@ -162,14 +227,14 @@ async def sign_in(page: Page, flow: Flow, job: Job, creds: Credentials, options:
         await flow.sign_in(page, creds)
     except FlowError as exc:
         if exc.reason is Reason.LOGIN_REJECTED and rejected:
-            rejected.record(job.platform, creds.username)
+            rejected.record(job.platform, job.memory_key)
         raise
     log.info("signed in")
 
 
 async def keep_session(context: BrowserContext, job: Job, options: Options) -> None:
     if options.sessions:
-        options.sessions.save(job.platform, job.account.username, await context.storage_state())
+        options.sessions.save(job.platform, job.memory_key, await context.storage_state(indexed_db=True))
 
 
 def credentials(flow: Flow, account: Account) -> Credentials:

@@ -62,6 +62,7 @@ class Setting:
     also_opted_out: tuple[str, ...] = ()  # other choices that are at least as private
     subject: str = ""  # what one instance is about (a blog, a site) when a setting repeats per item
     app_steps: str = ""  # set when no web page offers the setting: the in-app steps a person follows instead
+    not_offered: str = ""  # selector name of what the page shows instead of the control where it is not offered
 
     def is_opted_out(self, value: bool | str) -> bool:
         return value == self.opted_out or value in self.also_opted_out
@@ -91,6 +92,19 @@ class Flow:
     signed_out_marker: ClassVar[str] = "username"  # selector name whose presence means "not signed in" (a QR code, ...)
     settings: ClassVar[tuple[Setting, ...]]
     notes: ClassVar[str] = ""  # one line shown by `optout-run platforms`
+    caveat: ClassVar[str] = ""  # a sentence every result of this platform ends with (e.g. what no setting can do)
+
+    @classmethod
+    def option_error(cls, options: dict) -> str:
+        """Why the [platform.NAME] options cannot work ('' if they can): checked before a browser starts.
+
+        Flows with options of their own extend this and call super().
+        """
+        optional = {s.id for s in cls.settings if not s.default}
+        unknown = sorted(set(options.get("optional", [])) - optional)
+        if unknown:
+            return f"{cls.name}: no optional setting {', '.join(unknown)} (choose from: {', '.join(sorted(optional)) or 'none'})"
+        return ""
 
     def __init__(self, locators: Locators, options: dict | None = None) -> None:
         self.loc = locators
@@ -124,10 +138,11 @@ class Flow:
         if outcome == "two_factor" and creds.totp_secret and "two_factor_input" in self.loc.table:
             await self.enter_code(page, creds)
             outcome = await self.wait_for_any(page, ["signed_in", "login_error", "challenge"])
+        if outcome == "two_factor":  # the page's own marker wins over a URL (LinkedIn's 2FA lives under /checkpoint/challenge/)
+            hint = f"store its secret with `optout-run credentials set {self.name} {creds.username} --totp`, or {self.login_hint()}"
+            raise NeedsPerson(Reason.TWO_FACTOR, f"{self.title} asks for a 2FA code; {hint}")
         if self.on_challenge_url(page) or outcome == "challenge":
             raise NeedsPerson(Reason.CHALLENGE, f"{self.title} asks for a security check; {self.login_hint()}")
-        if outcome == "two_factor":
-            raise NeedsPerson(Reason.TWO_FACTOR, f"{self.title} asks for a 2FA code; {self.login_hint()}")
         if outcome == "login_error":
             raise Failed(
                 Reason.LOGIN_REJECTED,
@@ -169,7 +184,7 @@ class Flow:
 
     async def wait_for_any(self, page: Page, names: list[str], timeout_ms: float | None = None) -> str | None:
         """Wait until one of the named markers is visible; return the first listed that is, or None on timeout."""
-        names = [n for n in names if n in self.loc.table]
+        names = [n for n in names if n and n in self.loc.table]
         union = self.loc.any_of(page, names[0])
         for name in names[1:]:
             union = union.or_(self.loc.any_of(page, name))
@@ -192,7 +207,9 @@ class Flow:
         """Load the setting's page and wait for its control, a sign-in form or a challenge; return which appeared."""
         if page.url != setting.url:
             await page.goto(setting.url)
-        return await self.wait_for_any(page, [setting.opener or setting.target, self.signed_out_marker, "challenge"])
+        return await self.wait_for_any(
+            page, [setting.opener or setting.target, setting.not_offered, self.signed_out_marker, "challenge"]
+        )
 
     async def reveal(self, page: Page, setting: Setting) -> None:
         """Open the modal or sub-page that holds the control, when the setting has one."""
@@ -201,7 +218,14 @@ class Flow:
 
     async def read(self, page: Page, setting: Setting) -> bool | str:
         """Checkbox, switch (aria-checked) and role=checkbox all read through Playwright's checked state."""
+        await self.raise_if_not_offered(page, setting)
         return await (await self.loc.find(page, setting.target)).is_checked()
+
+    async def raise_if_not_offered(self, page: Page, setting: Setting) -> None:
+        """The page says (or shows by a section without the control) that this account has no such setting."""
+        if setting.not_offered and not await self.loc.present(page, setting.target):
+            if await self.loc.present(page, setting.not_offered):
+                raise NotOffered(setting.id)
 
     async def change(self, page: Page, setting: Setting) -> Response | None:
         """Click the control, confirm and save where the page asks, and wait for the save request."""

@@ -42,7 +42,7 @@ async def interactive_login(
             await flow.loc.any_of(page, "signed_in").filter(visible=True).first.wait_for(timeout=wait_ms)
         except PlaywrightTimeout:
             return False
-        sessions.save(flow.name, account.username, await context.storage_state())
+        sessions.save(flow.name, account.username, await context.storage_state(indexed_db=True))
         return True
     finally:
         await context.close()

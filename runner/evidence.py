@@ -1,0 +1,56 @@
+"""What a failure leaves behind for whoever debugs it: screenshot, HTML, URL and a trace of the opt-out part.
+
+Kept per run under the state dir's runs/ folder (0700). File names carry only the platform, a hash of the
+account and the setting id, never a user name or a secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+from playwright.async_api import Page
+
+from runner.paths import private_dir, write_atomic
+
+
+def run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+class Evidence:
+    def __init__(self, run_dir: Path, keep_traces: bool) -> None:
+        self.run_dir = run_dir
+        self.keep_traces = keep_traces  # --trace: keep traces of successful runs too
+
+    def folder(self, platform: str, username: str) -> Path:
+        account = hashlib.sha256(username.encode()).hexdigest()[:10]
+        return self.run_dir / f"{platform}-{account}"
+
+    async def capture(self, page: Page, platform: str, username: str, what: str, secrets: list[str]) -> Path | None:
+        """Screenshot, HTML (secrets scrubbed) and URL of the page as it is now; None if the page is gone."""
+        folder = private_dir(self.folder(platform, username))
+        try:
+            png = await page.screenshot(full_page=True)
+            html = await page.content()
+        except Exception:  # the page or browser may be what failed
+            return None
+        for secret in secrets:
+            if secret:
+                html = html.replace(secret, "[REDACTED]")
+        write_atomic(folder / f"{what}.png", png)
+        write_atomic(folder / f"{what}.html", html.encode())
+        write_atomic(folder / f"{what}.url.txt", page.url.encode())
+        return folder
+
+    def trace_path(self, platform: str, username: str) -> Path:
+        return private_dir(self.folder(platform, username)) / "trace.zip"
+
+
+def pointer(folder: Path, trace: bool) -> str:
+    """The sentence a failed result's detail ends with."""
+    hint = f" Evidence: {folder}"
+    if trace:
+        hint += f"; open the trace with `playwright show-trace {folder / 'trace.zip'}`"
+    return hint
