@@ -12,7 +12,10 @@ import flows
 from runner.commands import credentials as _credentials
 from runner.commands import doctor as _doctor
 from runner.commands import session as _session
-from runner.commands import environment
+from runner.commands import UserError, environment
+from runner.commands import history as _history
+from runner.commands import schedule as _schedule
+from runner.commands import status as _status
 from runner.exitcodes import HELP, ExitStatus
 
 
@@ -36,9 +39,12 @@ from runner.exitcodes import HELP, ExitStatus
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Run offline against recorded fixtures: a scenario directory or a fixtures root.",
 )
+@click.option("-q", "--quiet", is_flag=True, help="For cron: print nothing when all is opted out, else a short report.")
+@click.option("--trace", is_flag=True, help="Keep Playwright traces of successful runs too (failures always keep one).")
+@click.option("--pause", is_flag=True, help="Open the Playwright inspector at the settings page (implies --headed).")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.pass_context
-def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, json_out, replay, verbose) -> None:
+def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, json_out, replay, quiet, trace, pause, verbose) -> None:
     """Switch off AI training and data sharing on your accounts, and prove it by reading each setting back.
 
     \b
@@ -52,13 +58,20 @@ def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, js
 
     env = environment()
     ctx.obj = env
-    configure(json_logs=not env.stdout_isatty, level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)])
+    level = logging.ERROR if quiet and not verbose else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    configure(json_logs=not env.stdout_isatty, level=level)
     if ctx.invoked_subcommand:
         return
     if not run_all and not platforms:
         raise click.UsageError("choose platforms with -p NAME (repeatable) or run them all with --all")
     from runner.run import RunRequest, execute
 
+    if headed or pause:
+        from runner.interactive import has_display
+
+        if not has_display():
+            raise UserError("no display for a headed browser: run it under `xvfb-run`, over `ssh -X`, or on your desktop")
+        headed = True
     request = RunRequest(
         platforms=tuple(flows.names()) if run_all else tuple(dict.fromkeys(p.lower() for p in platforms)),
         run_all=run_all,
@@ -68,6 +81,9 @@ def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, js
         jobs=jobs,
         json_out=json_out,
         replay=replay,
+        quiet=quiet,
+        trace=trace,
+        pause=pause,
     )
     ctx.exit(int(execute(env, request)))
 
@@ -94,6 +110,9 @@ cli.add_command(_credentials.credentials)
 cli.add_command(_session.login)
 cli.add_command(_session.logout)
 cli.add_command(_doctor.doctor)
+cli.add_command(_status.status)
+cli.add_command(_history.history)
+cli.add_command(_schedule.schedule)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ class Config:
     accounts: list[Account] = field(default_factory=list)
     chromium: str = ""  # explicit browser path; OPTOUT_CHROMIUM wins over it
     options: dict[str, dict] = field(default_factory=dict)  # per-platform choices, e.g. [platform.facebook]
+    keep_runs: int = 50  # [history] keep_runs: runs kept in the history, run folders and logs
 
     @classmethod
     def load(cls, path: Path) -> "Config":
@@ -46,12 +47,18 @@ class Config:
                 raise ConfigError(f"{path}: [[account]] number {i + 1} needs platform and username")
             accounts.append(Account(str(entry["platform"]), str(entry["username"]), str(entry.get("name", ""))))
         browser = raw.get("browser", {})
-        return cls(accounts, str(browser.get("chromium", "")), dict(raw.get("platform", {})))
+        history = raw.get("history", {})
+        keep_runs = history.get("keep_runs", 50) if isinstance(history, dict) else None
+        if not isinstance(keep_runs, int) or isinstance(keep_runs, bool) or keep_runs < 1:
+            raise ConfigError(f"{path}: [history] keep_runs must be a whole number of at least 1")
+        return cls(accounts, str(browser.get("chromium", "")), dict(raw.get("platform", {})), keep_runs)
 
     def save(self, path: Path) -> None:
         raw: dict = {}
         if self.chromium:
             raw["browser"] = {"chromium": self.chromium}
+        if self.keep_runs != 50:
+            raw["history"] = {"keep_runs": self.keep_runs}
         if self.options:
             raw["platform"] = self.options
         raw["account"] = [

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 
 from runner.engine import Job
 from runner.env import Environment
 from runner.exitcodes import ExitStatus
-from runner.results import Result, Status
+from runner.results import Reason, Result, Status
 
 MARK = {
     Status.COMPLIANT: "ok",
@@ -42,9 +43,18 @@ def paint(env: Environment, status: Status, text: str) -> str:
     return f"\033[{COLOUR[status]}m{text}\033[0m" if env.colour else text
 
 
-def human(env: Environment, results: list[Result], status: ExitStatus) -> None:
+def human(env: Environment, results: list[Result], status: ExitStatus, drift: list = (), quiet: bool = False) -> None:
+    """drift: history.Drift for settings re-enabled by the platform. quiet (cron): nothing at all when every
+    setting was already opted out, else a dated, short report without the settings that were fine. App-only
+    settings are left out too: no run can act on them, and they would fill every cron mail."""
+    drifted = {d.key for d in drift}
+    if quiet:
+        results = [r for r in results if r.status is not Status.COMPLIANT and r.reason is not Reason.APP_ONLY]
+        if not drifted and not results:
+            return
+        env.out(f"optout-run, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}:")
     if env.stdout_isatty:
-        rows = [(r.platform, r.account, r.setting, MARK[r.status], r.detail) for r in results]
+        rows = [(r.platform, r.account, r.setting, mark(r, drifted), r.detail) for r in results]
         widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(HEAD)]
         env.out("  ".join(h.ljust(w) for h, w in zip(HEAD, widths[:4])) + "  " + HEAD[4])
         for r, row in zip(results, rows):
@@ -53,17 +63,26 @@ def human(env: Environment, results: list[Result], status: ExitStatus) -> None:
             env.out("  ".join(cells) + "  " + row[4])
     else:
         for r in results:
-            env.out(f"{r.platform} {r.account} {r.setting}: {r.status.value} ({r.reason.value}) {r.detail}")
+            again = " [re-enabled by the platform]" if (r.platform, r.account, r.setting) in drifted else ""
+            env.out(f"{r.platform} {r.account} {r.setting}: {r.status.value} ({r.reason.value}){again} {r.detail}")
+    for d in drift:
+        env.out(d.line())
     counts = Counter(r.status.value for r in results)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to do"
+    if drifted:
+        summary += f", {len(drifted)} re-enabled by the platform"
     env.out(f"{summary}; exit {int(status)}")
 
 
 HEAD = ("PLATFORM", "ACCOUNT", "SETTING", "STATE", "DETAIL")
 
 
-def as_json(env: Environment, results: list[Result], status: ExitStatus, replay: list[dict] | None) -> None:
-    document = {"exit_status": int(status), "results": [r.as_json() for r in results]}
+def mark(r: Result, drifted: set) -> str:
+    return MARK[r.status] + (" RE-ENABLED" if (r.platform, r.account, r.setting) in drifted else "")
+
+
+def as_json(env: Environment, results: list[Result], status: ExitStatus, replay: list[dict] | None, drift: list = ()) -> None:
+    document = {"exit_status": int(status), "results": [r.as_json() for r in results], "drift": [d.as_json() for d in drift]}
     if replay is not None:
         document["replay"] = replay
     env.out(json.dumps(document, indent=2))

@@ -17,8 +17,10 @@ from runner.engine import Job, Options, run_jobs
 from runner.env import Environment
 from runner.exitcodes import ExitStatus, exit_status
 from runner.replay import Harness, Scenario, ScenarioError
+from runner.evidence import Evidence, run_id
 from runner.sessions import stores
-from runner import report
+from runner import history, report, schedule
+from runner.lock import run_lock
 
 LIVE_TIMEOUT_MS = 20_000
 REPLAY_TIMEOUT_MS = 3_000  # fixtures are local files: what has not appeared by then is not coming
@@ -34,9 +36,15 @@ class RunRequest:
     jobs: int = 4
     json_out: bool = False
     replay: Path | None = None
+    quiet: bool = False  # cron: nothing when all is well, a short report otherwise
+    trace: bool = False  # keep Playwright traces of successful runs too (failures always keep theirs)
+    pause: bool = False  # open the Playwright inspector at the first settings page
 
 
 def chosen_settings(flow_cls, options: dict):
+    error = flow_cls.option_error(options)
+    if error:
+        raise UserError(error)
     wanted = set(options.get("optional", []))
     return [s for s in flow_cls.settings if s.default or s.id in wanted]
 
@@ -79,37 +87,52 @@ def replay_jobs(scenarios: list[Scenario]) -> tuple[list[Job], dict[int, Harness
                 set_secret(scenario.platform, account.username, entry["password"])
             if entry.get("totp") and entry.get("totp_stored", True):
                 set_secret(scenario.platform, account.username, entry["totp"], kind="totp")
-            job = Job(flow_cls, account, chosen_settings(flow_cls, options), options)
+            job = Job(flow_cls, account, chosen_settings(flow_cls, options), options, scope=str(scenario.path.resolve()))
             harnesses[id(job)] = Harness(scenario)
             jobs.append(job)
     return jobs, harnesses
 
 
 def execute(env: Environment, request: RunRequest) -> ExitStatus:
+    """The whole run holds the lock (a second one exits 75); each job's results reach the history as it ends."""
+    with run_lock(env.paths):
+        schedule.rotate_log(schedule.log_file(env.paths))
+        recorder = history.Recorder(env.paths, check=request.check, replay=request.replay is not None)
+        try:
+            return _execute(env, request, recorder)
+        finally:
+            recorder.close()
+
+
+def _execute(env: Environment, request: RunRequest, recorder: history.Recorder) -> ExitStatus:
     try:
         if request.replay is not None:
             with throwaway_keyring():
                 scenarios = replay_scenarios(request.replay, request)
                 jobs, harnesses = replay_jobs(scenarios)
-                results = drive(env, request, jobs, harnesses, Config(), REPLAY_TIMEOUT_MS)
+                config = Config()
+                results = drive(env, request, jobs, harnesses, config, REPLAY_TIMEOUT_MS, recorder)
         else:
             config = Config.load(env.paths.config_file)
             jobs = live_jobs(config, request)
             check_backend(env.stdin_isatty)
             harnesses = None
-            results = drive(env, request, jobs, None, config, LIVE_TIMEOUT_MS)
+            results = drive(env, request, jobs, None, config, LIVE_TIMEOUT_MS, recorder)
     except (ConfigError, KeyringUnavailable, BrowserNotFound, ScenarioError) as exc:
         raise UserError(str(exc)) from None
-    status = exit_status(results)
+    status = exit_status(results, recorder.drift)
+    recorder.finish(status, config.keep_runs)
+    if recorder.problem:
+        env.err(recorder.problem)
     if request.json_out:
         summaries = [h.summary() for h in harnesses.values()] if harnesses is not None else None
-        report.as_json(env, results, status, summaries)
+        report.as_json(env, results, status, summaries, recorder.drift)
     else:
-        report.human(env, results, status)
+        report.human(env, results, status, recorder.drift, request.quiet)
     return status
 
 
-def drive(env, request, jobs, harnesses, config, timeout_ms):
+def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     from playwright.async_api import async_playwright
 
     sessions, rejected = stores(env.paths.state_dir, replay=harnesses is not None)
@@ -119,8 +142,15 @@ def drive(env, request, jobs, harnesses, config, timeout_ms):
         timeout_ms=float(os.environ.get("OPTOUT_TIMEOUT_MS", timeout_ms)),
         sessions=sessions,
         rejected=rejected,
+        evidence=Evidence(env.paths.state_dir / "runs" / run_id(), keep_traces=request.trace),
+        pause=request.pause,
     )
-    progress = report.Progress(env, enabled=not request.json_out)
+    progress = report.Progress(env, enabled=not (request.json_out or request.quiet))
+
+    def on_event(event, job, results):  # into the history first, the moment a job ends; then the progress line
+        if recorder is not None:
+            recorder(event, job, results)
+        progress(event, job, results)
 
     async def prepare(job, context):
         await harnesses[id(job)].attach(context)
@@ -130,7 +160,7 @@ def drive(env, request, jobs, harnesses, config, timeout_ms):
             executable = resolve_executable(config.chromium, p.chromium.executable_path)
             browser = await p.chromium.launch(**launch_options(executable, request.headed, request.slow_mo))
             try:
-                return await run_jobs(browser, jobs, options, prepare if harnesses else None, progress)
+                return await run_jobs(browser, jobs, options, prepare if harnesses else None, on_event)
             finally:
                 with contextlib.suppress(Exception):
                     await browser.close()

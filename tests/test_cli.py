@@ -138,3 +138,21 @@ def test_credentials_set_list_delete_keep_the_password_in_the_keyring_only(optou
 def test_password_is_never_accepted_from_argv():
     code, _, err = in_process("credentials", "set", "x", "jane", "hunter2-in-argv")
     assert code == 2 and "Got unexpected extra argument" in err
+
+
+@pytest.mark.parametrize(
+    "platform, options, message",
+    [
+        ("facebook", 'future_posts = "Public"', "future_posts must be"),
+        ("whatsapp", 'audience = "Everyone"', "is not a choice"),
+        ("x", 'optional = ["grok_memory"]', "no optional setting grok_memory"),
+    ],
+)
+def test_bad_platform_options_stop_before_any_browser_with_exit_2(scenario_copy, platform, options, message):
+    root = scenario_copy(platform)
+    manifest = root / "exposed" / "manifest.toml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("\n[[account]]", f"\n[options]\n{options}\n\n[[account]]", 1))
+    done = optout("-p", platform, "--replay", str(root / "exposed"))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr

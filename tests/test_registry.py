@@ -15,7 +15,7 @@ from tests.conftest import FIXTURES, ROOT
 NAMES = flows.names()
 SIGN_IN_NAMES = ("username", "password", "submit", "signed_in", "login_error", "challenge")
 REQUIRED_SCENARIOS = ("exposed", "compliant", "wrong-password", "ui-changed")
-SELECTOR_FIELDS = ("target", "opener", "confirm", "save")
+SELECTOR_FIELDS = ("target", "opener", "confirm", "save", "not_offered")
 
 
 def web_settings(flow: type[Flow]) -> list[Setting]:

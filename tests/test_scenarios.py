@@ -30,3 +30,10 @@ async def test_scenario_outcome(browser, scenario):
             assert harness.saves == expect["saves"], harness.summary()["requests"]
         for key, value in expect.get("state", {}).items():
             assert harness.state[key] == value, f"site state {key!r}"
+
+
+async def test_every_reddit_result_says_public_posts_cannot_be_withheld(browser):
+    """Reddit has no AI-training switch: whatever happens, each result must say so."""
+    for name in ("exposed", "wrong-password", "ui-changed", "captcha"):
+        results, _ = await replay_run(browser, next(s for s in SCENARIOS if s.platform == "reddit" and s.name == name))
+        assert results and all("cannot be withheld from AI training on Reddit" in r.detail for r in results), name

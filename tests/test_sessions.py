@@ -31,6 +31,11 @@ def x(name: str) -> Scenario:
     return Scenario.load(FIXTURES / "x" / name)
 
 
+def key(name: str, username: str = "jane_doe_demo") -> str:
+    """Replays keep sessions and rejections per scenario (Job.memory_key)."""
+    return f"{(FIXTURES / 'x' / name).resolve()}|{username}"
+
+
 async def test_second_run_reuses_the_saved_session_and_signs_in_nowhere(browser, sessions):
     _, first = await replay_run(browser, x("exposed"), sessions=sessions)
     assert first[0].password_submissions == 1
@@ -50,24 +55,25 @@ async def test_expired_session_falls_back_to_signing_in(browser, sessions):
 
 
 async def test_corrupted_session_is_discarded_and_replaced(browser, sessions):
-    path = sessions.path("x", "jane_doe_demo")
+    path = sessions.path("x", key("exposed"))
     path.parent.mkdir(parents=True)
     path.write_bytes(b"half a file \x00 from a crash")
     results, harnesses = await replay_run(browser, x("exposed"), sessions=sessions)
     assert {r.status.value for r in results} == {"changed"}
     assert harnesses[0].password_submissions == 1
-    assert sessions.load("x", "jane_doe_demo")["cookies"]
+    assert sessions.load("x", key("exposed"))["cookies"]
 
 
 async def test_session_files_are_private_and_hold_no_plaintext_cookie(browser, sessions):
     await replay_run(browser, x("exposed"), sessions=sessions)
-    path = sessions.path("x", "jane_doe_demo")
+    path = sessions.path("x", key("exposed"))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    token = sessions.load("x", "jane_doe_demo")["cookies"][0]["value"]
+    token = sessions.load("x", key("exposed"))["cookies"][0]["value"]
     assert token.startswith("replay-")
     raw = path.read_bytes()
     assert token.encode() not in raw and b"replay_session" not in raw and b"jane_doe_demo" not in raw
+    assert "jane" not in path.name
 
 
 async def test_rejected_password_is_submitted_once_and_not_again_next_run(browser, tmp_path):
@@ -78,7 +84,7 @@ async def test_rejected_password_is_submitted_once_and_not_again_next_run(browse
     results, second = await replay_run(browser, x("wrong-password"), rejected=rejected)
     assert second[0].password_submissions == 0
     assert all("24 hours" in r.detail and "credentials set x jane_doe_demo" in r.detail for r in results)
-    rejected.clear("x", "jane_doe_demo")  # what `credentials set` does
+    rejected.clear("x", key("wrong-password"))  # what `credentials set` does
     _, third = await replay_run(browser, x("wrong-password"), rejected=rejected)
     assert third[0].password_submissions == 1
 
@@ -164,5 +170,14 @@ async def test_several_accounts_run_in_their_own_contexts_and_report_separately(
         ("work", "partner_sharing", "changed"),
     ]
     assert [h.password_submissions for h in harnesses] == [1, 1]
-    assert sessions.path("x", "jane_doe_demo") != sessions.path("x", "jane_work")
-    assert sessions.load("x", "jane_work") and sessions.load("x", "jane_doe_demo")
+    assert sessions.path("x", key("exposed")) != sessions.path("x", key("exposed", "jane_work"))
+    assert sessions.load("x", key("exposed", "jane_work")) and sessions.load("x", key("exposed"))
+
+
+async def test_one_replay_scenario_never_inherits_another_ones_session_or_rejection(browser, sessions, tmp_path):
+    rejected = RejectedPasswords(tmp_path / "rejected.json")
+    await replay_run(browser, x("exposed"), sessions=sessions, rejected=rejected)
+    results, harnesses = await replay_run(browser, x("wrong-password"), sessions=sessions, rejected=rejected)
+    assert {r.reason.value for r in results} == {"login_rejected"} and harnesses[0].password_submissions == 1
+    results, harnesses = await replay_run(browser, x("compliant"), sessions=sessions, rejected=rejected)
+    assert {r.status.value for r in results} == {"compliant"} and harnesses[0].password_submissions == 1
