@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Benchmark the replay demo across every platform and check the performance targets (README: Performance).
+
+Prints: wall time with --jobs 1 and with the default; peak memory (RSS) of the whole process tree, browser
+included; navigations per setting on a re-check with saved sessions; `optout-run --help` start-up next to
+`python -c pass`. Exits 1 when a target is missed. Run: python scripts/benchmark.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+OPTOUT = str(Path(sys.executable).parent / "optout-run")
+TARGETS = {"parallel_ratio": 0.6, "help_seconds": 0.3, "peak_mb": 1536}
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and all its descendants, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), "0")
+        rss[int(entry.name)] = int(kb)
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo += children.get(current, [])
+    return total / 1024
+
+
+def run(args: list[str], home: Path) -> tuple[float, float, dict]:
+    """Run optout-run; return wall seconds, peak tree RSS in MB, and its JSON document."""
+    env = {**os.environ, "OPTOUT_HOME": str(home)}
+    started = time.perf_counter()
+    process = subprocess.Popen([OPTOUT, *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_mb(process.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    out, _ = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return wall, peak, json.loads(out)
+
+
+def recheck_root(target: Path) -> Path:
+    """A fixtures root whose `exposed` scenarios are the platforms' `compliant` ones: a re-check finds all opted out."""
+    for platform_dir in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        source = platform_dir / ("compliant" if (platform_dir / "compliant").is_dir() else "exposed")
+        shutil.copytree(source, target / platform_dir.name / "exposed")
+        for shared in platform_dir.iterdir():
+            if shared.is_dir() and not (shared / "manifest.toml").exists():
+                (target / platform_dir.name / shared.name).symlink_to(shared)
+    return target
+
+
+def startup(command: list[str]) -> float:
+    times = []
+    for _ in range(7):
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="optout-bench-"))
+    ok = True
+    try:
+        serial, serial_peak, _ = run(["--all", "--replay", str(FIXTURES), "--jobs", "1"], work / "serial")
+        default, default_peak, document = run(["--all", "--replay", str(FIXTURES)], work / "default")
+        ratio = default / serial
+        peak = max(serial_peak, default_peak)
+        statuses = Counter(r["status"] for r in document["results"])
+        print(f"demo, {len(document['results'])} settings on {len(document['replay'])} platforms: {dict(statuses)}")
+        print(f"wall time --jobs 1:        {serial:6.1f} s")
+        print(f"wall time default jobs:    {default:6.1f} s  ({ratio:.2f} x --jobs 1; target <= {TARGETS['parallel_ratio']})")
+        print(f"peak memory, process tree: {peak:6.0f} MB (target < {TARGETS['peak_mb']} MB)")
+        ok &= ratio <= TARGETS["parallel_ratio"] and peak < TARGETS["peak_mb"]
+
+        root = recheck_root(work / "recheck-fixtures")
+        run(["--all", "--replay", str(root)], work / "recheck")  # signs in and saves the sessions
+        _, _, again = run(["--all", "--replay", str(root)], work / "recheck")
+        sign_ins = sum(r["password_submissions"] for r in again["replay"])
+        loads = Counter(line.split()[1] for r in again["replay"] for line in r["requests"] if line.endswith("-> page"))
+        sign_in_urls = {
+            tomllib.loads(m.read_text()).get("sign_in", {}).get("redirect") for m in root.glob("*/exposed/manifest.toml")
+        }
+        sign_in_pages = [url for url in loads if url in sign_in_urls]
+        web_results = [r for r in again["results"] if r["reason"] != "app_only"]
+        print(
+            f"re-check with saved sessions: {sum(loads.values())} page loads for {len(web_results)} settings "
+            f"({sum(loads.values()) / max(1, len(web_results)):.2f} per setting), most loads of one page: "
+            f"{max(loads.values(), default=0)}, sign-in submissions: {sign_ins}, sign-in pages loaded: {len(sign_in_pages)}"
+        )
+        ok &= max(loads.values(), default=0) <= 1 and sign_ins == 0 and not sign_in_pages
+
+        help_time = startup([OPTOUT, "--help"])
+        bare = startup([sys.executable, "-c", "pass"])
+        print(f"optout-run --help:         {help_time:6.3f} s  (python -c pass: {bare:.3f} s; target <= {TARGETS['help_seconds']} s)")
+        ok &= help_time <= TARGETS["help_seconds"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("all targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
