@@ -159,7 +159,7 @@ class AccountRun:
             page = await self.new_page(signed_in)
             await flow.open(page, web[0])  # flows expand settings (blogs, sites) from a loaded page
         if self.options.evidence:
-            await page.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+            await page.context.tracing.start(screenshots=False, snapshots=True, sources=False)
             self.tracing = True
         if self.options.pause:
             await flow.open(page, web[0])

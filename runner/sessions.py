@@ -7,7 +7,6 @@ with a warning and the account signs in afresh.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone

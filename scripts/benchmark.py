@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the replay demo across every platform and check the performance targets (README: Performance).
 
-Prints: wall time with --jobs 1 and with the default; peak memory (RSS) of the whole process tree, browser
+Prints: wall time with --jobs 1 and with the default; peak memory (PSS) of the whole process tree, browser
 included; navigations per setting on a re-check with saved sessions; `optout-run --help` start-up next to
 `python -c pass`. Exits 1 when a target is missed. Run: python scripts/benchmark.py
 """
@@ -27,31 +27,34 @@ OPTOUT = str(Path(sys.executable).parent / "optout-run")
 TARGETS = {"parallel_ratio": 0.6, "help_seconds": 0.3, "peak_mb": 1536}
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and all its descendants, from /proc (Linux)."""
+def tree_pss_mb(pid: int) -> float:
+    """Memory of a process and all its descendants, from /proc (Linux).
+
+    PSS, not RSS: Chromium's processes share most of their pages, and summing RSS counts them once per process.
+    """
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    pss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            status = (entry / "status").read_text()
+            rollup = (entry / "smaps_rollup").read_text()
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
-        kb = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), "0")
-        rss[int(entry.name)] = int(kb)
+        kb = next((line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")), "0")
+        pss[int(entry.name)] = int(kb)
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
+        total += pss.get(current, 0)
         todo += children.get(current, [])
     return total / 1024
 
 
 def run(args: list[str], home: Path) -> tuple[float, float, dict]:
-    """Run optout-run; return wall seconds, peak tree RSS in MB, and its JSON document."""
+    """Run optout-run; return wall seconds, peak memory (PSS) of its process tree in MB, and its JSON document."""
     env = {**os.environ, "OPTOUT_HOME": str(home)}
     started = time.perf_counter()
     process = subprocess.Popen([OPTOUT, *args, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
@@ -61,7 +64,7 @@ def run(args: list[str], home: Path) -> tuple[float, float, dict]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_mb(process.pid))
+            peak = max(peak, tree_pss_mb(process.pid))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample)
@@ -105,7 +108,7 @@ def main() -> int:
         print(f"demo, {len(document['results'])} settings on {len(document['replay'])} platforms: {dict(statuses)}")
         print(f"wall time --jobs 1:        {serial:6.1f} s")
         print(f"wall time default jobs:    {default:6.1f} s  ({ratio:.2f} x --jobs 1; target <= {TARGETS['parallel_ratio']})")
-        print(f"peak memory, process tree: {peak:6.0f} MB (target < {TARGETS['peak_mb']} MB)")
+        print(f"peak memory (PSS), tree:   {peak:6.0f} MB (target < {TARGETS['peak_mb']} MB)")
         ok &= ratio <= TARGETS["parallel_ratio"] and peak < TARGETS["peak_mb"]
 
         root = recheck_root(work / "recheck-fixtures")

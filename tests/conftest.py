@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import keyring
@@ -64,3 +66,17 @@ async def replay_run(browser, scenario, **options):
 
         results = await run_jobs(browser, jobs, Options(timeout_ms=REPLAY_TIMEOUT_MS, **options), prepare)
     return results, list(harnesses.values())
+
+
+def optout(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed console script as a user would, stdin closed like cron's."""
+    return subprocess.run(
+        ["optout-run", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        **kwargs,
+    )

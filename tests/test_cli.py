@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -15,21 +12,7 @@ from runner.cli import cli
 from runner.credentials import get_secret
 from runner.env import Environment
 from runner.paths import Paths
-from tests.conftest import FIXTURES, ROOT
-
-
-def optout(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """Run the installed console script as a user would, stdin closed like cron's."""
-    return subprocess.run(
-        ["optout-run", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-        **kwargs,
-    )
+from tests.conftest import optout
 
 
 def test_help_documents_exit_statuses():

@@ -19,21 +19,9 @@ from runner.exitcodes import ExitStatus, exit_status
 from runner import history as h
 from runner.paths import Paths
 from runner.results import Reason, Result, Status
-from tests.conftest import ROOT
+from tests.conftest import ROOT, optout
 
 POLL = 0.02  # seconds between looks at the database; never a fixed wait
-
-
-def optout(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["optout-run", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
 
 
 def database(home: Path) -> Path:

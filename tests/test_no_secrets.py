@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyotp
-import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from runner.replay import find_scenarios

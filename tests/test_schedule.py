@@ -20,7 +20,7 @@ from runner.cli import cli
 from runner.env import Environment
 from runner.lock import lock_path
 from runner.paths import Paths
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, optout
 
 
 @pytest.fixture(autouse=True)
@@ -30,18 +30,6 @@ def scheduler(tmp_path, monkeypatch) -> dict[str, Path]:
     monkeypatch.setenv("OPTOUT_CRONTAB_FILE", str(where["tab"]))
     monkeypatch.setenv("OPTOUT_SYSTEMD_DIR", str(where["units"]))
     return where
-
-
-def optout(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["optout-run", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
 
 
 def ours(tab: Path) -> list:

@@ -16,8 +16,7 @@ from runner.interactive import interactive_login
 from runner.locate import Locators
 from runner.replay import Harness, Scenario
 from runner.sessions import RejectedPasswords, SessionStore
-from tests.conftest import FIXTURES, replay_run
-from tests.test_cli import optout
+from tests.conftest import FIXTURES, optout, replay_run
 
 import flows
 
