@@ -158,8 +158,8 @@ def test_login_without_a_display_says_how_to_get_one():
 async def test_several_accounts_run_in_their_own_contexts_and_report_separately(browser, sessions):
     scenario = x("exposed")
     scenario.manifest["account"] = [
-        {"username": "jane_doe_demo", "password": "demo-password-x-1"},
-        {"username": "jane_work", "name": "work", "password": "demo-password-x-2"},
+        dict(username="jane_doe_demo", password="demo-password-x-1"),
+        dict(username="jane_work", name="work", password="demo-password-x-2"),
     ]
     results, harnesses = await replay_run(browser, scenario, sessions=sessions)
     assert sorted((r.account, r.setting, r.status.value) for r in results) == [
