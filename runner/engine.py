@@ -157,10 +157,10 @@ class AccountRun:
             # Traces record typed passwords: the opt-outs run in a fresh context that never saw the sign-in form.
             await self.close()
             page = await self.new_page(signed_in)
+            await self.start_tracing(page)
             await flow.open(page, web[0])  # flows expand settings (blogs, sites) from a loaded page
-        if self.options.evidence:
-            await page.context.tracing.start(screenshots=False, snapshots=True, sources=False)
-            self.tracing = True
+        else:
+            await self.start_tracing(page)  # the saved session worked: nothing secret was typed in this context
         if self.options.pause:
             await flow.open(page, web[0])
             await page.pause()
@@ -176,6 +176,12 @@ class AccountRun:
                 evidence = await self.keep_evidence(page, setting.id.replace(":", "-"))
                 result = self.result(result.setting, result.status, result.reason, result.detail + evidence)
             self.results.append(result)
+
+    async def start_tracing(self, page: Page) -> None:
+        """DOM snapshots and network, no screencast: it costs about 8% of a run and the failure screenshot says enough."""
+        if self.options.evidence:
+            await page.context.tracing.start(screenshots=False, snapshots=True, sources=False)
+            self.tracing = True
 
     def explain(self, exc: Exception) -> tuple[Status, Reason, str]:
         title = self.flow.title

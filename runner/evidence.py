@@ -1,22 +1,17 @@
 """What a failure leaves behind for whoever debugs it: screenshot, HTML, URL and a trace of the opt-out part.
 
-Kept per run under the state dir's runs/ folder (0700). File names carry only the platform, a hash of the
+Kept per run under the state dir's runs/<history run id>/ folder (0700). File names carry only the platform, a hash of the
 account and the setting id, never a user name or a secret.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from pathlib import Path
 
 from playwright.async_api import Page
 
 from runner.paths import private_dir, write_atomic
-
-
-def run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
 class Evidence:
@@ -49,8 +44,6 @@ class Evidence:
 
 
 def pointer(folder: Path, trace: bool) -> str:
-    """The sentence a failed result's detail ends with."""
-    hint = f" Evidence: {folder}"
-    if trace:
-        hint += f"; open the trace with `playwright show-trace {folder / 'trace.zip'}`"
-    return hint
+    """The words a failed result's detail ends with."""
+    opener = f"; open the trace with `playwright show-trace {folder / 'trace.zip'}`" if trace else ""
+    return f" (evidence: {folder}{opener})"

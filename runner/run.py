@@ -17,7 +17,7 @@ from runner.engine import Job, Options, run_jobs
 from runner.env import Environment
 from runner.exitcodes import ExitStatus, exit_status
 from runner.replay import Harness, Scenario, ScenarioError
-from runner.evidence import Evidence, run_id
+from runner.evidence import Evidence
 from runner.sessions import stores
 from runner import history, report, schedule
 from runner.lock import run_lock
@@ -136,13 +136,14 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     from playwright.async_api import async_playwright
 
     sessions, rejected = stores(env.paths.state_dir, replay=harnesses is not None)
+    run_folder = (recorder.start() if recorder is not None else None) or history.new_run_id()  # evidence named as in history
     options = Options(
         check=request.check,
         jobs=request.jobs,
         timeout_ms=float(os.environ.get("OPTOUT_TIMEOUT_MS", timeout_ms)),
         sessions=sessions,
         rejected=rejected,
-        evidence=Evidence(env.paths.state_dir / "runs" / run_id(), keep_traces=request.trace),
+        evidence=Evidence(env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace),
         pause=request.pause,
     )
     progress = report.Progress(env, enabled=not (request.json_out or request.quiet))
