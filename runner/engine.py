@@ -294,6 +294,8 @@ async def load_and_read(page: Page, flow: Flow, setting: Setting) -> bool | str:
         raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
     if found == flow.signed_out_marker or flow.on_signed_out_url(page):
         raise Failed(Reason.LOGIN_REJECTED, f"{flow.title} signed this account out during the run; run it again")
+    if found is None:  # open() already waited the full timeout for the control: waiting again in read() tells nothing new
+        raise SelectorNotFound(setting.opener or setting.target)
     await flow.reveal(page, setting)
     return await flow.read(page, setting)
 
