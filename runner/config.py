@@ -48,7 +48,7 @@ class Config:
             accounts.append(Account(str(entry["platform"]), str(entry["username"]), str(entry.get("name", ""))))
         browser = raw.get("browser", {})
         history = raw.get("history", {})
-        keep_runs = history.get("keep_runs", 50) if isinstance(history, dict) else None
+        keep_runs = history.get("keep_runs", cls.keep_runs) if isinstance(history, dict) else None
         if not isinstance(keep_runs, int) or isinstance(keep_runs, bool) or keep_runs < 1:
             raise ConfigError(f"{path}: [history] keep_runs must be a whole number of at least 1")
         return cls(accounts, str(browser.get("chromium", "")), dict(raw.get("platform", {})), keep_runs)

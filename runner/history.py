@@ -28,7 +28,6 @@ from runner.results import Result, Status
 log = structlog.get_logger("optout.history")
 
 FILE_NAME = "history.sqlite3"
-DEFAULT_KEEP_RUNS = 50
 
 OPTED_OUT = {Status.COMPLIANT.value, Status.CHANGED.value}  # what an earlier run may leave behind
 FOUND_EXPOSED = {Status.CHANGED.value, Status.NON_COMPLIANT.value}  # this run's read-before-change said exposed

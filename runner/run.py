@@ -50,6 +50,9 @@ def chosen_settings(flow_cls, options: dict):
 
 
 def live_jobs(config: Config, request: RunRequest) -> list[Job]:
+    unknown = sorted({a.platform for a in config.accounts} - set(flows.names()))
+    if unknown:
+        raise UserError(f"the config has accounts on unknown platforms: {', '.join(unknown)} (known: {', '.join(flows.names())})")
     jobs = []
     for account in config.accounts:
         if account.platform in request.platforms:

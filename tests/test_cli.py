@@ -139,3 +139,20 @@ def test_bad_platform_options_stop_before_any_browser_with_exit_2(scenario_copy,
     done = optout("-p", platform, "--replay", str(root / "exposed"))
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ('[[account]]\nplatform = "myspace"\nusername = "tom"\n', "unknown platforms: myspace"),
+        ("[[account]]\nplatform = 'x'\n", "needs platform and username"),
+        ("[history]\nkeep_runs = 0\n", "keep_runs must be a whole number"),
+        ("not toml at all = = =\n", "not valid TOML"),
+    ],
+)
+def test_a_broken_config_is_one_line_and_exit_2(optout_home, config, message):
+    (optout_home / "config").mkdir(parents=True)
+    (optout_home / "config" / "config.toml").write_text(config)
+    done = optout("--all")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
