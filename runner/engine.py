@@ -104,6 +104,7 @@ class AccountRun:
         self.results: list[Result] = []
         self.secrets: list[str] = []
         self.context: BrowserContext | None = None
+        self.page: Page | None = None  # the page in use: after a sign-in, the fresh context's
         self.tracing = False
         self.pending: list[Setting] = list(job.settings)  # what still owes a result; per-blog once expanded
 
@@ -119,14 +120,15 @@ class AccountRun:
             return self.results
         sessions = self.options.sessions
         saved = sessions.load(self.job.platform, self.job.memory_key) if sessions else None
-        page = await self.new_page(saved)
+        await self.new_page(saved)
         try:
-            await self.settings(page)
-            await keep_session(page.context, self.job, self.options)
+            await self.settings()
+            if sessions:
+                await self.keep_session()
         except Exception as exc:  # one platform's trouble must not stop the others
             status, reason, detail = self.explain(exc)
             if status is Status.FAILED:
-                detail += await self.keep_evidence(page, "failure")
+                detail += await self.keep_evidence("failure")
             reported = {r.setting for r in self.results}
             self.results += [self.result(s.id, status, reason, detail) for s in self.pending if s.id not in reported]
         finally:
@@ -139,10 +141,18 @@ class AccountRun:
         self.context = await self.browser.new_context(locale="en-US", service_workers="block", storage_state=storage_state)
         if self.prepare:
             await self.prepare(self.job, self.context)
-        return await self.context.new_page()
+        self.page = await self.context.new_page()
+        return self.page
 
-    async def settings(self, page: Page) -> None:
-        flow, job = self.flow, self.job
+    async def keep_session(self) -> dict:
+        """Save the context's signed-in state (cookies, storage, IndexedDB) when sessions are kept; return it."""
+        state = await self.context.storage_state(indexed_db=True)
+        if self.options.sessions:
+            self.options.sessions.save(self.job.platform, self.job.memory_key, state)
+        return state
+
+    async def settings(self) -> None:
+        flow, job, page = self.flow, self.job, self.page
         web = [s for s in job.settings if not s.app_steps]
         found = await flow.open(page, web[0])
         if flow.on_challenge_url(page) or found == "challenge":
@@ -151,9 +161,7 @@ class AccountRun:
             creds = credentials(flow, job.account)
             self.secrets += [creds.password, creds.totp_secret]
             await sign_in(page, flow, job, creds, self.options)
-            signed_in = await page.context.storage_state(indexed_db=True)
-            if self.options.sessions:
-                self.options.sessions.save(job.platform, job.memory_key, signed_in)
+            signed_in = await self.keep_session()
             # Traces record typed passwords: the opt-outs run in a fresh context that never saw the sign-in form.
             await self.close()
             page = await self.new_page(signed_in)
@@ -161,8 +169,7 @@ class AccountRun:
             await flow.open(page, web[0])  # flows expand settings (blogs, sites) from a loaded page
         else:
             await self.start_tracing(page)  # the saved session worked: nothing secret was typed in this context
-        if self.options.pause:
-            await flow.open(page, web[0])
+        if self.options.pause:  # the page shows the first setting now
             await page.pause()
         self.pending = await flow.settings_for(page, web)
         for setting in self.pending:
@@ -173,7 +180,7 @@ class AccountRun:
             except SelectorNotFound:  # a control the change needed (a dialog, a Save button) is gone
                 result = self.result(setting.id, Status.FAILED, Reason.SELECTOR_NOT_FOUND, not_found_detail(flow, setting))
             if result.status is Status.FAILED:
-                evidence = await self.keep_evidence(page, setting.id.replace(":", "-"))
+                evidence = await self.keep_evidence(setting.id.replace(":", "-"))
                 result = self.result(result.setting, result.status, result.reason, result.detail + evidence)
             self.results.append(result)
 
@@ -197,9 +204,9 @@ class AccountRun:
         log.error("flow crashed", error=type(exc).__name__)
         return Status.FAILED, Reason.INTERNAL, f"unexpected {type(exc).__name__} in the {self.job.platform} flow; please report it"
 
-    async def keep_evidence(self, page: Page, what: str) -> str:
-        evidence = self.options.evidence
-        if not evidence or page.is_closed():
+    async def keep_evidence(self, what: str) -> str:
+        evidence, page = self.options.evidence, self.page
+        if not evidence or page is None or page.is_closed():
             return ""
         folder = await evidence.capture(page, self.job.platform, self.job.account.username, what, self.secrets)
         return pointer(folder, self.tracing) if folder else ""
@@ -215,7 +222,7 @@ class AccountRun:
             await self.context.tracing.stop(path=path)
             self.tracing = False
         await self.context.close()
-        self.context = None
+        self.context = self.page = None
 
 
 async def sign_in(page: Page, flow: Flow, job: Job, creds: Credentials, options: Options) -> None:
@@ -236,11 +243,6 @@ async def sign_in(page: Page, flow: Flow, job: Job, creds: Credentials, options:
             rejected.record(job.platform, job.memory_key)
         raise
     log.info("signed in")
-
-
-async def keep_session(context: BrowserContext, job: Job, options: Options) -> None:
-    if options.sessions:
-        options.sessions.save(job.platform, job.memory_key, await context.storage_state(indexed_db=True))
 
 
 def credentials(flow: Flow, account: Account) -> Credentials:

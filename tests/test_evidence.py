@@ -35,3 +35,36 @@ def test_success_keeps_no_trace_unless_asked(optout_home):
     assert not list((optout_home / "state").rglob("trace.zip"))
     assert optout("-p", "x", "--replay", "fixtures/x/compliant", "--trace").returncode == 0
     assert len(list((optout_home / "state").rglob("trace.zip"))) == 1
+
+
+async def test_an_account_failure_after_sign_in_keeps_evidence_of_the_page_in_use(browser, tmp_path):
+    """After a sign-in the opt-outs run on a fresh page; evidence must come from that page, not the closed one."""
+    import flows
+    from runner.credentials import throwaway_keyring
+    from runner.engine import Options, run_jobs
+    from runner.evidence import Evidence
+    from runner.flow import Failed, Reason
+    from runner.replay import Scenario
+    from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
+    from tests.conftest import FIXTURES
+
+    class BrokenListing(flows.load("x")):
+        """X, but listing its settings fails once signed in (as when Tumblr shows no blogs)."""
+
+        async def settings_for(self, page, wanted):
+            raise Failed(Reason.SELECTOR_NOT_FOUND, "no list of settings")
+
+    evidence = Evidence(tmp_path / "runs" / "r1", keep_traces=False)
+    with throwaway_keyring():
+        jobs, harnesses = replay_jobs([Scenario.load(FIXTURES / "x" / "exposed")])
+        jobs[0].flow_cls = BrokenListing
+
+        async def prepare(job, context):
+            await harnesses[id(job)].attach(context)
+
+        results = await run_jobs(browser, jobs, Options(timeout_ms=REPLAY_TIMEOUT_MS, evidence=evidence), prepare)
+    assert {r.reason.value for r in results} == {"selector_not_found"}
+    assert all("evidence:" in r.detail for r in results)
+    (folder,) = (tmp_path / "runs" / "r1").iterdir()
+    assert (folder / "failure.url.txt").read_text() == "https://x.com/settings/grok_settings"
+    assert (folder / "trace.zip").is_file()
