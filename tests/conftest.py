@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import keyring
@@ -15,6 +16,7 @@ from runner.credentials import MemoryKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+OPTOUT_RUN = str(Path(sys.executable).parent / "optout-run")  # the console script of the Python running the tests, PATH or not
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +73,7 @@ async def replay_run(browser, scenario, **options):
 def optout(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run the installed console script as a user would, stdin closed like cron's."""
     return subprocess.run(
-        ["optout-run", *args],
+        [OPTOUT_RUN, *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ from runner.exitcodes import ExitStatus, exit_status
 from runner import history as h
 from runner.paths import Paths
 from runner.results import Reason, Result, Status
-from tests.conftest import ROOT, optout
+from tests.conftest import OPTOUT_RUN, ROOT, optout
 
 POLL = 0.02  # seconds between looks at the database; never a fixed wait
 
@@ -147,7 +147,7 @@ def test_a_run_killed_mid_way_leaves_a_readable_database_with_the_finished_jobs(
     path = database(optout_home)
 
     proc = subprocess.Popen(
-        ["optout-run", "-p", "x", "--replay", str(x / "exposed"), "--jobs", "1"],
+        [OPTOUT_RUN, "-p", "x", "--replay", str(x / "exposed"), "--jobs", "1"],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

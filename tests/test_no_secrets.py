@@ -16,7 +16,7 @@ import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 
 from runner.replay import find_scenarios
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, OPTOUT_RUN, ROOT
 
 SENTINEL = "Sentinel-Pa55word-7f3a91"
 TOTP = "SENTINELTOTPSECRETQ2XZ5KL7MN3OP4"
@@ -63,7 +63,7 @@ def test_no_sentinel_anywhere_the_tool_writes(tmp_path):
         platform = scenario.parent.name
         home = homes / f"{platform}-{scenario.name}"
         env = {**os.environ, "OPTOUT_HOME": str(home)}
-        args = ["optout-run", "-vv", "--trace", "-p", platform, "--replay", str(scenario)]
+        args = [OPTOUT_RUN, "-vv", "--trace", "-p", platform, "--replay", str(scenario)]
         done = subprocess.run([*args, "--json"], capture_output=True, env=env, stdin=subprocess.DEVNULL, cwd=ROOT)
         assert done.returncode != 2, done.stderr.decode()[-500:]
         return str(scenario), done.stdout + done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
 import venv
@@ -26,10 +27,13 @@ def test_wheel_carries_selectors_and_runs_from_a_fresh_venv(tmp_path):
         assert f"flows/{platform}.py" in names
     assert not any(n.startswith("selectors/") for n in names), "selectors/ must never be a top-level package"
 
-    # Dependencies come from this interpreter's site-packages; the project itself only from the wheel.
+    # Dependencies come from this interpreter's site-packages (listed in a .pth, whose own .pth files, such as the
+    # checkout's editable install, are not read); the project itself only from the wheel.
     target = tmp_path / "venv"
-    venv.create(target, system_site_packages=True, with_pip=False)
+    venv.create(target, with_pip=False)
     python = target / "bin" / "python"
+    (own_site,) = (target / "lib").glob("python*/site-packages")
+    (own_site / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
         check=True,
