@@ -1,4 +1,9 @@
-"""Find a Chromium: OPTOUT_CHROMIUM or the config, then Playwright's own download, then one on PATH."""
+"""Find a Chromium: OPTOUT_CHROMIUM or the config, then Playwright's own download, then one on PATH.
+
+On PATH, headless runs take Chromium's headless shell first, as Playwright's own headless runs do: the full browser
+builds a window's UI (its omnibox popup is a WebUI renderer) for every context, which on this project's 2-core
+machine more than doubled the CPU of a run (README: Performance).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ import shutil
 from pathlib import Path
 
 SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+HEADLESS_NAMES = ("chromium-headless-shell",)  # Debian's package of the same name; it cannot show a window
 
 INSTALL_HINT = (
     "no Chromium found: run `playwright install chromium`, or install your system's Chromium "
-    "(Debian/Ubuntu: `sudo apt-get install chromium`), or point OPTOUT_CHROMIUM at a Chromium or Chrome binary"
+    "(Debian: `sudo apt-get install chromium chromium-headless-shell`), or point OPTOUT_CHROMIUM at a Chromium or Chrome binary"
 )
 
 
@@ -18,7 +24,7 @@ class BrowserNotFound(Exception):
     pass
 
 
-def resolve_executable(configured: str, playwright_path: str) -> str | None:
+def resolve_executable(configured: str, playwright_path: str, headed: bool = False) -> str | None:
     """The executable to pass to launch(); None means Playwright's own browser is installed and preferred."""
     explicit = os.environ.get("OPTOUT_CHROMIUM") or configured
     if explicit:
@@ -27,7 +33,7 @@ def resolve_executable(configured: str, playwright_path: str) -> str | None:
         return explicit
     if playwright_path and Path(playwright_path).is_file():
         return None
-    for name in SYSTEM_NAMES:
+    for name in SYSTEM_NAMES if headed else HEADLESS_NAMES + SYSTEM_NAMES:
         found = shutil.which(name)
         if found:
             return found

@@ -161,7 +161,7 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
 
     async def main():
         async with async_playwright() as p:
-            executable = resolve_executable(config.chromium, p.chromium.executable_path)
+            executable = resolve_executable(config.chromium, p.chromium.executable_path, request.headed)
             browser = await p.chromium.launch(**launch_options(executable, request.headed, request.slow_mo))
             try:
                 return await run_jobs(browser, jobs, options, prepare if harnesses else None, on_event)

@@ -42,8 +42,9 @@ def doctor() -> None:
         configured, healthy = "", False
     try:
         with sync_playwright() as p:
-            found = resolve_executable(configured, p.chromium.executable_path)
-            env.out(f"browser:  {found or 'Playwright Chromium at ' + p.chromium.executable_path}")
+            own = "Playwright's Chromium at " + p.chromium.executable_path
+            env.out(f"browser:  {resolve_executable(configured, p.chromium.executable_path) or own}")
+            env.out(f"headed:   {resolve_executable(configured, p.chromium.executable_path, headed=True) or own} (login, --headed)")
     except BrowserNotFound as exc:
         env.out(f"browser:  NOT FOUND: {exc}")
         healthy = False

@@ -54,7 +54,7 @@ def login(platform: str, wanted: str, wait: int) -> None:
 
         async def main() -> bool:
             async with async_playwright() as p:
-                executable = resolve_executable(config.chromium, p.chromium.executable_path)
+                executable = resolve_executable(config.chromium, p.chromium.executable_path, headed=True)
                 browser = await p.chromium.launch(**launch_options(executable, headed=True, slow_mo=0))
                 try:
                     sessions, _ = stores(env.paths.state_dir, replay=False)
