@@ -47,6 +47,11 @@ class Job:
         return self.flow_cls.name
 
     @property
+    def web_settings(self) -> int:
+        """How many settings need the browser: a rough measure of how long the job takes."""
+        return sum(1 for s in self.settings if not s.app_steps)
+
+    @property
     def memory_key(self) -> str:
         """Whose saved session and rejected-password record this is."""
         return f"{self.scope}|{self.account.username}" if self.scope else self.account.username
@@ -70,7 +75,10 @@ async def run_jobs(
     prepare: PrepareContext | None = None,
     on_event: OnEvent | None = None,
 ) -> list[Result]:
-    """Run every job under a semaphore; one job's failure never stops another."""
+    """Run every job under a semaphore; one job's failure never stops another. Results keep the jobs' order.
+
+    Accounts with the most settings start first, so the longest one does not run alone at the end of the run.
+    """
     gate = asyncio.Semaphore(max(1, options.jobs))
 
     async def guarded(job: Job) -> list[Result]:
@@ -82,8 +90,9 @@ async def run_jobs(
                 on_event("done", job, results)
             return results
 
-    batches = await asyncio.gather(*(guarded(job) for job in jobs))
-    return [result for batch in batches for result in batch]
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].web_settings)  # stable: ties keep the given order
+    batches = dict(zip(order, await asyncio.gather(*(guarded(jobs[i]) for i in order))))
+    return [result for i in range(len(jobs)) for result in batches[i]]
 
 
 async def run_job(browser: Browser, job: Job, options: Options, prepare: PrepareContext | None) -> list[Result]:

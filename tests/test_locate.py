@@ -60,3 +60,12 @@ async def test_missing_control_raises_selector_not_found(page, table):
 def test_every_bundled_selectors_file_parses():
     for path in locate.selectors_dir().glob("*.toml"):
         locate.load(path.stem)  # raises on a malformed file or fallback
+
+
+async def test_a_control_that_appears_later_is_waited_for(page, table):
+    await page.set_content("<main></main>")
+    await page.evaluate(
+        """setTimeout(() => document.querySelector('main').insertAdjacentHTML('beforeend',
+            '<div role="switch" aria-checked="false" aria-label="Private account"></div>'), 100)"""
+    )
+    assert await (await table.find(page, "private")).is_checked() is False
