@@ -185,9 +185,9 @@ class Flow:
     async def wait_for_any(self, page: Page, names: list[str], timeout_ms: float | None = None) -> str | None:
         """Wait until one of the named markers is visible; return the first listed that is, or None on timeout."""
         names = [n for n in names if n and n in self.loc.table]
-        if await self.loc.any_of(page, names[0]).filter(visible=True).count():  # usually there already: no wait
-            return names[0]
         union = self.loc.any_of(page, names[0])
+        if await union.filter(visible=True).count():  # usually there already: no wait
+            return names[0]
         for name in names[1:]:
             union = union.or_(self.loc.any_of(page, name))
         try:

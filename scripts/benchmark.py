@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark the replay demo across every platform and check the performance targets (README: Performance).
 
-Prints: wall time with --jobs 1 and with the default (medians of five runs, taking turns) and how busy the machine's cores were
-in each; peak memory (PSS) of the whole process tree, browser included, from separate runs; navigations per setting on a re-check with saved sessions; `optout-run --help` start-up next to
-`python -c pass`. Exits 1 when a target is missed. Run: python scripts/benchmark.py
+Prints: wall time with --jobs 1 and with the default (medians of five runs, taking turns) and how busy the
+machine's cores were in each; peak memory (PSS) of the whole process tree, browser included, from separate runs;
+navigations per setting on a re-check with saved sessions; `optout-run --help` start-up next to `python -c pass`.
+Exits 1 when a target is missed. Run: python scripts/benchmark.py
 """
 
 from __future__ import annotations
@@ -86,14 +87,14 @@ def run(args: list[str], home: Path, sample_memory: bool = False) -> Run:
             peak = max(peak, tree_pss_mb(process.pid))
             done.wait(0.05)
 
-    sampler = threading.Thread(target=sample)
-    if sample_memory:
+    sampler = threading.Thread(target=sample) if sample_memory else None
+    if sampler:
         sampler.start()
     out, _ = process.communicate()
     wall = time.perf_counter() - started
     busy_after, total_after = cpu_ticks()
     done.set()
-    if sample_memory:
+    if sampler:
         sampler.join()
     busy = (busy_after - busy_before) / max(1, total_after - total_before)
     return Run(wall, busy, peak, json.loads(out))

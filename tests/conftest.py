@@ -54,19 +54,19 @@ def scenario_copy(tmp_path):
     return copy
 
 
-async def replay_run(browser, scenario, **options):
-    """Run one scenario through the engine in the shared test browser; return results and the harnesses."""
+async def replay_run(browser, *scenarios, on_event=None, **options):
+    """Run scenarios through the engine in the shared test browser; return results and the harnesses."""
     from runner.credentials import throwaway_keyring
     from runner.engine import Options, run_jobs
     from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
 
     with throwaway_keyring():
-        jobs, harnesses = replay_jobs([scenario])
+        jobs, harnesses = replay_jobs(list(scenarios))
 
         async def prepare(job, context):
             await harnesses[id(job)].attach(context)
 
-        results = await run_jobs(browser, jobs, Options(timeout_ms=REPLAY_TIMEOUT_MS, **options), prepare)
+        results = await run_jobs(browser, jobs, Options(timeout_ms=REPLAY_TIMEOUT_MS, **options), prepare, on_event)
     return results, list(harnesses.values())
 
 
