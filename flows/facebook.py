@@ -50,6 +50,7 @@ class FacebookFlow(Flow):
             ),
             target="limit_past_posts",
             confirm="limit_past_posts_confirm",
+            mentions=("past posts",),
             save_request="https://www.facebook.com/api/graphql/",
             default=False,
         ),
@@ -75,6 +76,16 @@ class FacebookFlow(Flow):
             await page.goto(setting.url)
         found = await self.wait_for_any(page, [setting.target, "past_posts_limited", self.signed_out_marker, "challenge"])
         return setting.target if found == "past_posts_limited" else found
+
+    async def present(self, page: Page, setting: Setting) -> bool:
+        """Limited past posts show a notice where the button was."""
+        limited = setting.id == "limit_past_posts" and await self.loc.present(page, "past_posts_limited")
+        return limited or await super().present(page, setting)
+
+    async def control(self, page: Page, setting: Setting) -> Locator | None:
+        if setting.id == "limit_past_posts" and await self.loc.present(page, "past_posts_limited"):
+            return None
+        return await super().control(page, setting)
 
     async def settings_for(self, page: Page, wanted: list[Setting]) -> list[Setting]:
         """Aim future posts at the configured audience: with Only me, Friends no longer counts as opted out."""
@@ -107,7 +118,7 @@ class FacebookFlow(Flow):
                 await (await self.loc.find(dialog, "audience_done")).click()
 
         try:
-            return await self.saving(page, setting, pick)
+            return await self.saving(page, setting, pick, own_dialog="audience_dialog")
         except SelectorNotFound as exc:  # fail this setting only, not the whole account
             raise Failed(
                 Reason.SELECTOR_NOT_FOUND,

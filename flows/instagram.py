@@ -1,4 +1,4 @@
-"""Instagram: "Private account", a switch confirmed in a dialog; sign-in may bring a cookie banner and a "Save your login info?" page."""
+"""Instagram: "Private account", a switch confirmed in a dialog; sign-in may bring a cookie banner (a declared dismissal) and a "Save your login info?" page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from runner.flow import Credentials, Flow, Setting
 
 async def read_switch(flow: Flow, page: Page, setting: Setting) -> bool:
     """Meta's switches are input[role=switch] whose state lives in aria-checked; the checked property is only a fallback."""
-    switch = await flow.loc.find(page, setting.target)
+    switch = await flow.control(page, setting)
     state = await switch.get_attribute("aria-checked")
     if state in ("true", "false"):
         return state == "true"
@@ -17,7 +17,7 @@ async def read_switch(flow: Flow, page: Page, setting: Setting) -> bool:
 
 
 class InstagramFlow(Flow):
-    """One switch and one confirmation; the sign-in needs two detours (cookies, one-tap login) that the base class lacks."""
+    """One switch and one confirmation; the sign-in needs the one-tap login detour the base class lacks."""
 
     name = "instagram"
     title = "Instagram"
@@ -46,16 +46,6 @@ class InstagramFlow(Flow):
             save_request="https://www.instagram.com/api/v1/web/accounts/set_private/",
         ),
     )
-
-    async def sign_in(self, page: Page, creds: Credentials) -> None:
-        """A cookie banner covers the form in some regions: decline optional cookies (allow all only if that is the sole choice)."""
-        await self.go_to_sign_in(page)
-        if await self.wait_for_any(page, ["cookie_banner", "username"]) == "cookie_banner":
-            await (await self.loc.find(page, "cookie_dismiss")).click()
-        await self.fill(page, "username", creds.username)
-        await self.fill_secret(page, "password", creds.password)
-        await (await self.loc.find(page, "submit")).click()
-        await self.after_submit(page, creds)
 
     async def after_submit(self, page: Page, creds: Credentials) -> None:
         """Answer "Save your login info?" with Not now (the run keeps its own session), then judge the sign-in as usual."""

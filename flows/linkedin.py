@@ -30,6 +30,11 @@ class LinkedInFlow(Flow):
             "profile, posts and activity from now on (training already done is not undone).",
             target="ai_training",
             not_offered="not_offered",
+            section="ai_section",
+            # Not "generative AI" alone: the neighbouring personalization switch and its features say that too, and a
+            # "not available in your region" footnote about them must not pass for this setting's notice
+            # (fixtures/linkedin/drift-region-footnote).
+            mentions=("Generative AI Improvement", "AI model", "train"),
             save_request=f"{SAVE}/data-for-ai-improvement",
         ),
         Setting(

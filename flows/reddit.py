@@ -45,7 +45,9 @@ class RedditFlow(Flow):
             cost="Ads stop following the communities you join and the posts you read; you see as many ads. "
             "Reddit offers this switch only in some countries.",
             target="activity_ads",
-            not_offered="ads_section",  # the Ads section without this switch: not offered in this country
+            not_offered="activity_ads_unavailable",  # the Ads section's own notice: not offered in this country
+            section="ads_section",
+            mentions=("activity on Reddit",),
             save_request=SAVE,
         ),
         Setting(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from playwright.async_api import Locator, Page, Response
+from playwright.async_api import Locator, Page
 
 from runner.flow import Failed, Flow, Reason, SelectorNotFound, Setting
+from runner.settle import Unsettled, page_settled
 
 DASHBOARD = "https://www.tumblr.com/dashboard"
 API = "https://www.tumblr.com/api/v2"
@@ -16,8 +17,12 @@ BLOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,32}$")  # Tumblr's own rule; anything e
 
 # The web app's own call, made from the page so it carries the session cookie and the page's bearer token.
 FETCH_USER_INFO = """async ([url, token]) => {
-  const response = await fetch(url, { credentials: "include", headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return response.ok ? await response.json() : null;
+  try {
+    const response = await fetch(url, { credentials: "include", headers: token ? { authorization: `Bearer ${token}` } : {} });
+    return response.ok ? await response.json() : null;
+  } catch (error) {
+    return null;
+  }
 }"""
 
 
@@ -105,21 +110,24 @@ class TumblrFlow(Flow):
         return expanded
 
     async def blog_names(self, page: Page) -> list[str]:
-        """The signed-in page's ___INITIAL_STATE___ carries the user's blogs; when it does not, ask /v2/user/info as the web app does."""
+        """Every blog the settled dashboard's ___INITIAL_STATE___ or /v2/user/info (as the web app asks it) lists:
+        a blog one source misses is still covered."""
         if not page.url.startswith("https://www.tumblr.com/"):  # e.g. the fresh page the engine opens after sign-in
             await page.goto(DASHBOARD)
+        try:
+            await page_settled(page, self.loc)
+        except Unsettled:
+            pass  # read what is there; the API below still answers
         raw = await page.evaluate("() => document.getElementById('___INITIAL_STATE___')?.textContent ?? ''")
         try:
             state = json.loads(raw) if raw.strip() else {}
         except ValueError:
             state = {}
-        names = blogs_in(state)
-        if names:
-            return names
         token = ""
         if isinstance(state, dict) and isinstance(state.get("apiFetchStore"), dict):
             token = str(state["apiFetchStore"].get("API_TOKEN") or "")
-        return blogs_in(await page.evaluate(FETCH_USER_INFO, [f"{API}/user/info", token]))
+        from_api = blogs_in(await page.evaluate(FETCH_USER_INFO, [f"{API}/user/info", token]))
+        return list(dict.fromkeys(blogs_in(state) + from_api))
 
     async def control(self, page: Page, setting: Setting) -> Locator:
         """The switch the selectors found, but only if its own label names this blog: a page that fell back to another blog is never touched."""
@@ -129,9 +137,3 @@ class TumblrFlow(Flow):
             raise SelectorNotFound(setting.target)
         return own
 
-    async def read(self, page: Page, setting: Setting) -> bool | str:
-        return await (await self.control(page, setting)).is_checked()
-
-    async def change(self, page: Page, setting: Setting) -> Response | None:
-        target = await self.control(page, setting)
-        return await self.saving(page, setting, target.click)

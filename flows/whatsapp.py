@@ -56,6 +56,7 @@ class WhatsAppFlow(Flow):
     home_url = HOME
     sign_in_url = ""  # QR code or phone-number link only; never a password
     signed_out_marker = "qr_code"
+    signed_in_marker = "chat_list"
     notes = (
         "No password: link this browser once by QR code with `optout-run login whatsapp`. WhatsApp has no AI-training "
         'switch; this limits who sees your personal info. [platform.whatsapp] audience = "Nobody" is stricter.'

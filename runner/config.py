@@ -32,6 +32,7 @@ class Config:
     chromium: str = ""  # explicit browser path; OPTOUT_CHROMIUM wins over it
     options: dict[str, dict] = field(default_factory=dict)  # per-platform choices, e.g. [platform.facebook]
     keep_runs: int = 50  # [history] keep_runs: runs kept in the history, run folders and logs
+    account_deadline: float = 300  # [run] account_deadline: seconds one account may take before it is stopped
 
     @classmethod
     def load(cls, path: Path) -> "Config":
@@ -51,7 +52,11 @@ class Config:
         keep_runs = history.get("keep_runs", cls.keep_runs) if isinstance(history, dict) else None
         if not isinstance(keep_runs, int) or isinstance(keep_runs, bool) or keep_runs < 1:
             raise ConfigError(f"{path}: [history] keep_runs must be a whole number of at least 1")
-        return cls(accounts, str(browser.get("chromium", "")), dict(raw.get("platform", {})), keep_runs)
+        run = raw.get("run", {})
+        deadline = run.get("account_deadline", cls.account_deadline) if isinstance(run, dict) else None
+        if not isinstance(deadline, (int, float)) or isinstance(deadline, bool) or deadline < 10:
+            raise ConfigError(f"{path}: [run] account_deadline must be a number of seconds, at least 10")
+        return cls(accounts, str(browser.get("chromium", "")), dict(raw.get("platform", {})), keep_runs, float(deadline))
 
     def save(self, path: Path) -> None:
         raw: dict = {}
@@ -59,6 +64,8 @@ class Config:
             raw["browser"] = {"chromium": self.chromium}
         if self.keep_runs != 50:
             raw["history"] = {"keep_runs": self.keep_runs}
+        if self.account_deadline != 300:
+            raw["run"] = {"account_deadline": self.account_deadline}
         if self.options:
             raw["platform"] = self.options
         raw["account"] = [

@@ -10,6 +10,7 @@ import structlog
 from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from runner import expand
 from runner.config import Account
 from runner.credentials import get_secret
 from runner.flow import Credentials, Failed, Flow, FlowError, NeedsPerson, NotOffered, Setting
@@ -17,6 +18,8 @@ from runner.locate import Locators, SelectorNotFound
 from runner.results import Reason, Result, Status
 from runner.evidence import Evidence, pointer
 from runner.sessions import RejectedPasswords, SessionStore
+from runner.settle import PENDING_WORK, Unsettled, control_settled, next_frames, page_settled, still_loading
+from runner.wording import language_name, mentions
 
 log = structlog.get_logger("optout.engine")
 
@@ -25,7 +28,8 @@ log = structlog.get_logger("optout.engine")
 class Options:
     check: bool = False  # read only: report exposure, change nothing
     jobs: int = 4
-    timeout_ms: float = 20_000
+    timeout_ms: float = 20_000  # every wait: a click, a page load, a control to appear or settle
+    account_deadline_s: float = 300  # one account's whole run, so a hung site cannot hold a cron run for long
     sessions: SessionStore | None = None  # reuse and keep sign-ins between runs
     rejected: RejectedPasswords | None = None  # never resubmit a password the site refused today
     evidence: Evidence | None = None  # screenshots, HTML and traces of failures
@@ -131,7 +135,14 @@ class AccountRun:
         saved = sessions.load(self.job.platform, self.job.memory_key) if sessions else None
         await self.new_page(saved)
         try:
-            await self.settings()
+            try:
+                await asyncio.wait_for(self.settings(), self.options.account_deadline_s)
+            except asyncio.TimeoutError:
+                raise Failed(
+                    Reason.TIMEOUT,
+                    f"{self.flow.title} took longer than the account deadline ({self.options.account_deadline_s:g} s); "
+                    "try again later, or raise [run] account_deadline in the config",
+                ) from None
             if sessions:
                 await self.keep_session()
         except Exception as exc:  # one platform's trouble must not stop the others
@@ -147,10 +158,15 @@ class AccountRun:
         return self.results
 
     async def new_page(self, storage_state: dict | None) -> Page:
+        """A fresh context whose every wait is bounded by the run's timeout, with settling and overlays watched."""
         self.context = await self.browser.new_context(locale="en-US", service_workers="block", storage_state=storage_state)
+        self.context.set_default_timeout(self.options.timeout_ms)
+        self.context.set_default_navigation_timeout(self.options.timeout_ms)
+        await self.context.add_init_script(PENDING_WORK)
         if self.prepare:
             await self.prepare(self.job, self.context)
         self.page = await self.context.new_page()
+        await self.flow.dismissals.install(self.page)
         return self.page
 
     async def keep_session(self) -> dict:
@@ -187,7 +203,11 @@ class AccountRun:
             except Failed as exc:  # this setting failed; the next one may still work
                 result = self.result(setting.id, exc.status, exc.reason, scrub(exc.detail, self.secrets))
             except SelectorNotFound:  # a control the change needed (a dialog, a Save button) is gone
-                result = self.result(setting.id, Status.FAILED, Reason.SELECTOR_NOT_FOUND, not_found_detail(flow, setting))
+                exc = await missing(page, flow, setting)
+                result = self.result(setting.id, exc.status, exc.reason, exc.detail)
+            except PlaywrightTimeout:  # this setting's page did not load in time; the next one may
+                detail = f"{flow.title} did not load the page of {setting.label!r} in time; try again later"
+                result = self.result(setting.id, Status.FAILED, Reason.TIMEOUT, detail)
             if result.status is Status.FAILED:
                 evidence = await self.keep_evidence(setting.id.replace(":", "-"))
                 result = self.result(result.setting, result.status, result.reason, result.detail + evidence)
@@ -273,10 +293,15 @@ async def run_setting(page: Page, flow: Flow, job: Job, setting: Setting, option
 
     try:
         value = await load_and_read(page, flow, setting)
-    except NotOffered:
-        return result(Status.COMPLIANT, Reason.NOT_OFFERED, f"{flow.title} does not offer {setting.label!r} to this account")
+    except NotOffered as exc:
+        return result(
+            Status.COMPLIANT,
+            Reason.NOT_OFFERED,
+            f"{flow.title} does not offer {setting.label!r} to this account; its page says: \"{exc.evidence}\"",
+        )
     except SelectorNotFound:
-        return result(Status.FAILED, Reason.SELECTOR_NOT_FOUND, not_found_detail(flow, setting))
+        exc = await missing(page, flow, setting)
+        return result(exc.status, exc.reason, exc.detail)
     if setting.is_opted_out(value):
         return result(Status.COMPLIANT, Reason.ALREADY_OPTED_OUT, f"{setting.label!r} is already opted out")
     if options.check:
@@ -286,7 +311,7 @@ async def run_setting(page: Page, flow: Flow, job: Job, setting: Setting, option
     response = await flow.change(page, setting)
     await page.reload()
     try:
-        value = await load_and_read(page, flow, setting)
+        value = await load_and_read(page, flow, setting, verify=True)
     except (SelectorNotFound, NotOffered):
         value = None
     if value is not None and setting.is_opted_out(value):
@@ -299,16 +324,110 @@ async def run_setting(page: Page, flow: Flow, job: Job, setting: Setting, option
     )
 
 
-async def load_and_read(page: Page, flow: Flow, setting: Setting) -> bool | str:
+STABLE_ROUNDS = 5  # readings a frame apart before a value that keeps changing counts as unreadable
+
+
+async def settled(page: Page, flow: Flow) -> bool:
+    """Overlays answered and the page's own work done; False when it did not settle within the timeout."""
+    await flow.dismissals.sweep(page)
+    try:
+        await page_settled(page, flow.loc)
+    except Unsettled:
+        return False
+    await flow.dismissals.sweep(page)
+    return True
+
+
+async def load_and_read(page: Page, flow: Flow, setting: Setting, verify: bool = False) -> bool | str:
+    """Load the setting's page and read its value from a settled page: the same value on two frames.
+
+    verify: the read-back after the change; a value that changes while we watch is a mismatch, never a success.
+    """
     found = await flow.open(page, setting)
     if flow.on_challenge_url(page) or found == "challenge":
         raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
     if found == flow.signed_out_marker or flow.on_signed_out_url(page):
         raise Failed(Reason.LOGIN_REJECTED, f"{flow.title} signed this account out during the run; run it again")
-    if found is None:  # open() already waited the full timeout for the control: waiting again in read() tells nothing new
-        raise SelectorNotFound(setting.opener or setting.target)
+    if not await settled(page, flow) and found is None:
+        raise SelectorNotFound(setting.opener or setting.target)  # missing() tells a slow page from a changed one
     await flow.reveal(page, setting)
-    return await flow.read(page, setting)
+    if setting.opener:
+        await settled(page, flow)
+    if not await flow.present(page, setting) and await expand.open_sections_about(page, flow, setting):
+        await settled(page, flow)
+    if not await flow.present(page, setting):
+        evidence = await not_offered_evidence(page, flow, setting)
+        if evidence:
+            raise NotOffered(evidence)
+        raise SelectorNotFound(setting.target)
+    control = await flow.control(page, setting)
+    if control is not None:
+        await expand.open_ancestors(control)
+        try:
+            await control_settled(control, flow.loc.timeout_ms)
+        except Unsettled:
+            raise Failed(
+                Reason.TIMEOUT,
+                f"{setting.label!r} stayed disabled on {flow.title}'s page for {flow.loc.timeout_ms / 1000:g} s: the page "
+                f"may still be loading, or {flow.title} does not let this account change it; try again later or look "
+                f"with `optout-run -p {flow.name} --headed`",
+            ) from None
+    value = await flow.read(page, setting)
+    for _ in range(STABLE_ROUNDS):
+        await next_frames(page)
+        await settled(page, flow)
+        again = await flow.read(page, setting)
+        if again == value:
+            return value
+        if verify:
+            raise Failed(
+                Reason.VERIFY_MISMATCH,
+                f"{setting.label!r} changed from {value!r} to {again!r} while it was read back after the reload, so the "
+                f"change is not proven; try again later or check it by hand at {setting.url}",
+            )
+        value = again
+    raise Failed(Reason.TIMEOUT, f"{setting.label!r} kept changing on {flow.title}'s page; try again later")
+
+
+# A notice's words are those of its own block (a status line, a paragraph), not of the whole section.
+NOTICE_BLOCK = "el => (el.closest('[role=status], [role=note], [role=alert], p, li, div') || el).innerText"
+
+
+async def not_offered_evidence(page: Page, flow: Flow, setting: Setting) -> str:
+    """The page's own notice that this setting is not offered: inside the setting's section and naming it, or ''.
+
+    Absence is never proof, and neither is a heading or a footnote about something else.
+    """
+    if not (setting.not_offered and setting.section):
+        return ""
+    sections = flow.loc.any_of(page, setting.section).filter(visible=True)
+    for i in range(min(await sections.count(), 5)):
+        notices = flow.loc.any_of(sections.nth(i), setting.not_offered).filter(visible=True)
+        for j in range(min(await notices.count(), 5)):
+            text = " ".join((await notices.nth(j).evaluate(NOTICE_BLOCK)).split())
+            if mentions(text, (setting.label, *setting.mentions)):
+                return text[:300]
+    return ""
+
+
+async def missing(page: Page, flow: Flow, setting: Setting) -> Failed:
+    """Why a control is not there: a page still loading, a page in a language the selectors lack, or a changed page."""
+    if await still_loading(page, flow.loc):
+        return Failed(
+            Reason.TIMEOUT,
+            f"{flow.title}'s page for {setting.label!r} was still loading after {flow.loc.timeout_ms / 1000:g} s; try again later",
+        )
+    try:
+        lang = str(await page.evaluate("() => document.documentElement.lang || ''")).strip()
+    except PlaywrightError:
+        lang = ""
+    if lang and lang.split("-")[0].casefold() not in flow.loc.languages:
+        return Failed(
+            Reason.SELECTOR_NOT_FOUND,
+            f"could not find {setting.label!r}: {flow.title} shows its pages in {language_name(lang)}; set the display "
+            f"language to English or add the labels to selectors/{flow.name}.toml",
+        )
+    return Failed(Reason.SELECTOR_NOT_FOUND, not_found_detail(flow, setting))
 
 
 def not_found_detail(flow: Flow, setting: Setting) -> str:

@@ -14,11 +14,14 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from playwright.async_api import Page, Response
+from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from runner import confirm
+from runner.dismiss import Dismissals
 from runner.locate import Locators, SelectorNotFound
 from runner.results import Reason, Status
+from runner.settle import Unsettled, page_settled
 
 
 class FlowError(Exception):
@@ -41,7 +44,11 @@ class NeedsPerson(FlowError):
 
 
 class NotOffered(Exception):
-    """The platform does not offer this setting to this account (region, plan): nothing to opt out of."""
+    """The platform does not offer this setting to this account (region, plan), and its page says so: the evidence."""
+
+    def __init__(self, evidence: str) -> None:
+        super().__init__(evidence)
+        self.evidence = evidence
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,9 @@ class Setting:
     also_opted_out: tuple[str, ...] = ()  # other choices that are at least as private
     subject: str = ""  # what one instance is about (a blog, a site) when a setting repeats per item
     app_steps: str = ""  # set when no web page offers the setting: the in-app steps a person follows instead
-    not_offered: str = ""  # selector name of what the page shows instead of the control where it is not offered
+    not_offered: str = ""  # selector name of the page's notice where the setting is not offered (region, plan)
+    section: str = ""  # selector name of the setting's own row or section: a not-offered notice must sit inside it
+    mentions: tuple[str, ...] = ()  # phrases that name this setting in a notice or a dialog ("generative AI")
 
     def is_opted_out(self, value: bool | str) -> bool:
         return value == self.opted_out or value in self.also_opted_out
@@ -90,6 +99,7 @@ class Flow:
     signed_out_urls: ClassVar[tuple[str, ...]] = ()  # regexes: landing here means the session is gone
     challenge_urls: ClassVar[tuple[str, ...]] = ()  # regexes: a person must act here
     signed_out_marker: ClassVar[str] = "username"  # selector name whose presence means "not signed in" (a QR code, ...)
+    signed_in_marker: ClassVar[str] = "signed_in"  # selector name whose presence means "signed in" (`login` waits for it)
     settings: ClassVar[tuple[Setting, ...]]
     notes: ClassVar[str] = ""  # one line shown by `optout-run platforms`
     caveat: ClassVar[str] = ""  # a sentence every result of this platform ends with (e.g. what no setting can do)
@@ -109,6 +119,7 @@ class Flow:
     def __init__(self, locators: Locators, options: dict | None = None) -> None:
         self.loc = locators
         self.options = options or {}
+        self.dismissals = Dismissals(locators)
 
     # -- sign-in ---------------------------------------------------------------------------------
 
@@ -182,20 +193,28 @@ class Flow:
 
     # -- waiting ---------------------------------------------------------------------------------
 
-    async def wait_for_any(self, page: Page, names: list[str], timeout_ms: float | None = None) -> str | None:
-        """Wait until one of the named markers is visible; return the first listed that is, or None on timeout."""
+    async def wait_for_any(
+        self, page: Page, names: list[str], timeout_ms: float | None = None, attached: str = ""
+    ) -> str | None:
+        """Wait until one of the named markers is visible (`attached`: merely in the DOM, e.g. a control inside a
+        collapsed section); return the first listed that is, or None on timeout."""
         names = [n for n in names if n and n in self.loc.table]
-        union = self.loc.any_of(page, names[0])
-        if await union.filter(visible=True).count():  # usually there already: no wait
+
+        def shown(name: str):
+            found = self.loc.any_of(page, name)
+            return found if name == attached else found.filter(visible=True)
+
+        union = shown(names[0])
+        if await union.count():  # usually there already: no wait
             return names[0]
         for name in names[1:]:
-            union = union.or_(self.loc.any_of(page, name))
+            union = union.or_(shown(name))
         try:
-            await union.filter(visible=True).first.wait_for(timeout=timeout_ms or self.loc.timeout_ms)
+            await union.first.wait_for(state="attached", timeout=timeout_ms or self.loc.timeout_ms)
         except PlaywrightTimeout:
             return None
         for name in names:
-            if await self.loc.any_of(page, name).filter(visible=True).count():
+            if await shown(name).count():
                 return name
         return None
 
@@ -209,8 +228,9 @@ class Flow:
         """Load the setting's page and wait for its control, a sign-in form or a challenge; return which appeared."""
         if page.url != setting.url:
             await page.goto(setting.url)
+        control = setting.opener or setting.target
         return await self.wait_for_any(
-            page, [setting.opener or setting.target, setting.not_offered, self.signed_out_marker, "challenge"]
+            page, [control, setting.not_offered, self.signed_out_marker, "challenge"], attached=control
         )
 
     async def reveal(self, page: Page, setting: Setting) -> None:
@@ -218,24 +238,29 @@ class Flow:
         if setting.opener:
             await (await self.loc.find(page, setting.opener)).click()
 
+    async def present(self, page: Page, setting: Setting) -> bool:
+        """Is the setting's control (or whatever shows its state) on the page now? Flows with stateful rows extend this."""
+        return await self.loc.present(page, setting.target)
+
+    async def control(self, page: Page, setting: Setting) -> Locator | None:
+        """The control the engine waits to be enabled before reading (None: the state shows without one)."""
+        return await self.loc.find(page, setting.target)
+
     async def read(self, page: Page, setting: Setting) -> bool | str:
         """Checkbox, switch (aria-checked) and role=checkbox all read through Playwright's checked state."""
-        await self.raise_if_not_offered(page, setting)
-        return await (await self.loc.find(page, setting.target)).is_checked()
-
-    async def raise_if_not_offered(self, page: Page, setting: Setting) -> None:
-        """The page says (or shows by a section without the control) that this account has no such setting."""
-        if setting.not_offered and not await self.loc.present(page, setting.target):
-            if await self.loc.present(page, setting.not_offered):
-                raise NotOffered(setting.id)
+        return await (await self.control(page, setting)).is_checked()
 
     async def change(self, page: Page, setting: Setting) -> Response | None:
-        """Click the control, confirm and save where the page asks, and wait for the save request."""
-        target = await self.loc.find(page, setting.target)
-        return await self.saving(page, setting, target.click)
+        """Press the control (through its label when the input itself is hidden), confirm and save where asked."""
+        target = await self.control(page, setting)
+        return await self.saving(page, setting, lambda: press(target))
 
-    async def saving(self, page: Page, setting: Setting, action) -> Response | None:
-        """Run `action`, handle an optional confirmation and Save button, and return the save response."""
+    async def saving(self, page: Page, setting: Setting, action, own_dialog: str = "") -> Response | None:
+        """Run `action`, answer a confirmation, press Save where the page has one, and return the save response.
+
+        Without a declared save request the page's own work settling stands for it. own_dialog: the selector name
+        of a dialog the action opens itself (an audience picker), which is no confirmation.
+        """
         waiter = None
         if setting.save_request:
             waiter = asyncio.ensure_future(
@@ -246,33 +271,43 @@ class Flow:
                 )
             )
         try:
+            await self.dismissals.sweep(page)  # locator handlers cover locator actions; a press may use an element
+            await confirm.remember_dialogs(page)
             await action()
-            if setting.confirm:
-                await self._confirm_if_asked(page, setting, waiter)
+            if own_dialog:
+                await confirm.remember_own(self.loc.any_of(page, own_dialog))
+            await confirm.answer(page, self, setting, waiter)
             if setting.save:
                 await (await self.loc.find(page, setting.save)).click()
             if waiter is None:
-                await page.wait_for_load_state("networkidle")
+                await page_settled(page, self.loc)
                 return None
             return await waiter
-        except PlaywrightTimeout:
-            raise Failed(Reason.TIMEOUT, f"{self.title} did not save {setting.label!r} in time") from None
+        except (PlaywrightTimeout, Unsettled):
+            raise Failed(Reason.TIMEOUT, f"{self.title} did not save {setting.label!r} in time; try again later") from None
         finally:
             if waiter is not None and not waiter.done():
                 waiter.cancel()
                 waiter.add_done_callback(lambda f: f.cancelled() or f.exception())
 
-    async def _confirm_if_asked(self, page: Page, setting: Setting, waiter) -> None:
-        """A confirmation may or may not appear: take whichever comes first, the dialog or the save itself."""
-        button = self.loc.any_of(page, setting.confirm).filter(visible=True).first
-        appeared = asyncio.ensure_future(button.wait_for(timeout=self.loc.timeout_ms))
-        pending = {appeared} | ({waiter} if waiter else set())
-        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        if appeared in done and appeared.exception() is None:
-            await button.click()
-        elif not appeared.done():
-            appeared.cancel()
-            appeared.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+async def press(control: Locator) -> None:
+    """Click a control; a visually hidden input (a styled label over a 1-pixel box) is pressed through its <label>."""
+    handle = await control.evaluate_handle(PRESSABLE)
+    await handle.as_element().click()
+
+
+# The element a person would click for this control: itself, or its <label> when the input is hidden or covered by it.
+PRESSABLE = """el => {
+  const label = (el.labels && el.labels[0]) || el.closest('label');
+  if (!label) return el;
+  const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+  const hidden = box.width < 4 || box.height < 4 || style.opacity === '0' || style.visibility === 'hidden'
+    || (style.clipPath && style.clipPath !== 'none') || (style.clip && style.clip !== 'auto');
+  if (hidden) return label;
+  const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return !top || top === el || el.contains(top) || !label.contains(top) ? el : label;
+}"""
 
 
 __all__ = [

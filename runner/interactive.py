@@ -39,7 +39,7 @@ async def interactive_login(
         await page.goto(flow.sign_in_url or flow.home_url)
         await prefill(page, flow, account)
         try:
-            await flow.loc.any_of(page, "signed_in").filter(visible=True).first.wait_for(timeout=wait_ms)
+            await flow.loc.any_of(page, flow.signed_in_marker).filter(visible=True).first.wait_for(timeout=wait_ms)
         except PlaywrightTimeout:
             return False
         sessions.save(flow.name, account.username, await context.storage_state(indexed_db=True))

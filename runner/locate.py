@@ -1,8 +1,15 @@
 """Named locators from selectors/<platform>.toml, each an ordered list of fallbacks, resolved in a live page.
 
-Order of preference in the data: role and accessible name, then label, text, test id, CSS last.
-A candidate that matches more than one element is skipped: grabbing the wrong checkbox is worse
-than reporting that the page changed.
+Order of preference in the data: role and accessible name, then label, text, test id, CSS last, and at least
+one language-independent fallback (input name, stable id, aria-labelledby, data-testid) where the site has one.
+Names match tolerantly (runner/wording.py): case, whitespace, punctuation, an optional "my"/"your" and a
+control's trailing help text. A candidate that matches more than one element is skipped: grabbing the wrong
+checkbox is worse than reporting that the page changed.
+
+Besides locators a file may hold two lists of words: `languages = ["en", "de"]`, the page languages its
+wordings cover, and `dismiss = ["cookie_banner"]`, overlays the engine dismisses (runner/dismiss.py), each
+named NAME (the overlay) with NAME_button (what answers it, found inside it). selectors/_shared.toml holds
+the dismissals every platform gets.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from pathlib import Path
 
 from playwright.async_api import Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from runner.wording import name_pattern
 
 KINDS = ("role", "label", "text", "placeholder", "testid", "css")
 
@@ -32,12 +41,20 @@ def selectors_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "selectors"
 
 
+CONTROL_ROLES = ("checkbox", "switch", "menuitemcheckbox")  # on-off controls: a radio's trailing words tell choices apart
+WORD_LISTS = ("languages", "dismiss")  # the keys that are lists of words, not locators
+
+
 @cache
 def load(platform: str) -> dict[str, tuple[dict, ...]]:
     path = selectors_dir() / f"{platform}.toml"
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     table = {}
     for name, candidates in raw.items():
+        if name in WORD_LISTS:
+            if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
+                raise ValueError(f"{path}: {name} must be a list of words")
+            continue
         if not isinstance(candidates, list) or not candidates:
             raise ValueError(f"{path}: {name} must be a non-empty list of fallbacks")
         for candidate in candidates:
@@ -47,16 +64,27 @@ def load(platform: str) -> dict[str, tuple[dict, ...]]:
     return table
 
 
-def build(root: Page | Locator, candidate: dict) -> Locator:
-    exact = candidate.get("exact")
+@cache
+def word_list(platform: str, key: str) -> tuple[str, ...]:
+    """One of the WORD_LISTS of a selectors file; languages default to English."""
+    raw = tomllib.loads((selectors_dir() / f"{platform}.toml").read_text(encoding="utf-8"))
+    return tuple(raw.get(key, ["en"] if key == "languages" else []))
+
+
+def build(root: Page | Locator, candidate: dict, trailing: bool = True) -> Locator:
+    """trailing=False: without a control's trailing help text (the tie-break when that tolerance makes two match)."""
+    exact = bool(candidate.get("exact"))
     if "role" in candidate:
-        return root.get_by_role(candidate["role"], name=candidate.get("name"), exact=exact)
+        role, name = candidate["role"], candidate.get("name")
+        if name is None:
+            return root.get_by_role(role)
+        return root.get_by_role(role, name=name_pattern(name, exact=exact, trailing=trailing and role in CONTROL_ROLES))
     if "label" in candidate:
-        return root.get_by_label(candidate["label"], exact=exact)
+        return root.get_by_label(name_pattern(candidate["label"], exact=exact, trailing=trailing))
     if "text" in candidate:
-        return root.get_by_text(candidate["text"], exact=exact)
+        return root.get_by_text(name_pattern(candidate["text"], exact=exact))
     if "placeholder" in candidate:
-        return root.get_by_placeholder(candidate["placeholder"], exact=exact)
+        return root.get_by_placeholder(name_pattern(candidate["placeholder"], exact=exact))
     if "testid" in candidate:
         return root.get_by_test_id(candidate["testid"])
     return root.locator(candidate["css"])
@@ -69,6 +97,10 @@ class Locators:
         self.platform = platform
         self.table = load(platform)
         self.timeout_ms = timeout_ms
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return word_list(self.platform, "languages")
 
     def any_of(self, root: Page | Locator, name: str) -> Locator:
         """Every fallback of a name as one locator: for waiting, never for acting."""
@@ -100,6 +132,10 @@ class Locators:
                 visible = locator.filter(visible=True)
                 if await visible.count() == 1:
                     return visible
+                if candidate.get("exact"):  # "X" and "X's AI features": the one whole name wins, never a guess
+                    whole = build(root, candidate, trailing=False)
+                    if await whole.count() == 1:
+                        return whole
         raise SelectorNotFound(name)
 
     async def present(self, root: Page | Locator, name: str) -> bool:

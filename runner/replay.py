@@ -8,6 +8,7 @@ aborted and reported, so a replay can never reach the live network.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import html
 import itertools
@@ -124,6 +125,7 @@ class Harness:
     state: dict = field(default_factory=dict)
     log: list[dict] = field(default_factory=list)
     issued: set[str] = field(default_factory=set)
+    loads: dict[int, int] = field(default_factory=dict)  # page entry -> how often it was served
 
     def __post_init__(self) -> None:
         self.state = dict(self.scenario.manifest.get("state", {}))
@@ -153,6 +155,7 @@ class Harness:
             "saves": self.saves,
             "unexpected_requests": self.unexpected,
             "requests": [f"{e['method']} {e['url']} -> {e['kind']}" for e in self.log],
+            "state": dict(self.state),
         }
 
     # -- serving -----------------------------------------------------------------------------------
@@ -172,22 +175,32 @@ class Harness:
         for save in self.m.get("save", []):
             if method != "GET" and fnmatch.fnmatchcase(url, save["url"]):
                 return await self._save(route, request, save)
-        for page in self.m.get("page", []):
+        for index, page in enumerate(self.m.get("page", [])):
             if method == "GET" and (url == page["url"] or fnmatch.fnmatchcase(url, page["url"])):
-                return await self._page(route, request, page)
+                return await self._page(route, request, page, index)
         self.log.append({"kind": "aborted", "method": method, "url": url})
         await route.abort("blockedbyclient")
 
-    async def _page(self, route: Route, request: Request, page: dict) -> None:
+    async def _page(self, route: Route, request: Request, page: dict, index: int) -> None:
         if page.get("auth") and not await self._signed_in(request):
             self.log.append({"kind": "redirect", "method": "GET", "url": request.url})
             target = json.dumps(self.m["sign_in"]["redirect"])
             body = f"<!doctype html><title>Redirecting</title><script>location.replace({target})</script>"
             return await route.fulfill(status=200, content_type="text/html", body=body)
         self.log.append({"kind": "page", "method": "GET", "url": request.url})
-        template = (self.scenario.path / page["file"]).read_text(encoding="utf-8")
+        self.loads[index] = self.loads.get(index, 0) + 1
+        file = page.get("reload_file", page["file"]) if self.loads[index] > 1 else page["file"]
+        template = (self.scenario.path / file).read_text(encoding="utf-8")
+        body = render(template, self.state)  # the state as it is when the request arrives, as a server would
+        await self._delay(page)
         content_type = page.get("content_type", "text/html")
-        await route.fulfill(status=page.get("status", 200), content_type=content_type, body=render(template, self.state))
+        await route.fulfill(status=page.get("status", 200), content_type=content_type, body=body)
+
+    @staticmethod
+    async def _delay(entry: dict) -> None:
+        """A slow server: the harness, not the engine, waits (`delay_ms` on a page or save entry)."""
+        if entry.get("delay_ms"):
+            await asyncio.sleep(entry["delay_ms"] / 1000)
 
     async def _signed_in(self, request: Request) -> bool:
         session = self.m.get("session", {})
@@ -251,4 +264,5 @@ class Harness:
                     "equals" in rule and got == rule["equals"]
                 ):
                     self.state[rule["state"]] = rule["value"]
+        await self._delay(save)
         await route.fulfill(status=status, headers=await cors(request), json={"ok": status < 400})

@@ -135,6 +135,20 @@ def _execute(env: Environment, request: RunRequest, recorder: history.Recorder) 
     return status
 
 
+def run_timeout_ms(default: float) -> float:
+    """OPTOUT_TIMEOUT_MS bounds every wait of the run (a click, a page load, a control to settle)."""
+    raw = os.environ.get("OPTOUT_TIMEOUT_MS", "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value < 100:
+        raise UserError(f"OPTOUT_TIMEOUT_MS={raw!r} is not a number of milliseconds (at least 100)")
+    return value
+
+
 def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     from playwright.async_api import async_playwright
 
@@ -143,7 +157,8 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     options = Options(
         check=request.check,
         jobs=request.jobs,
-        timeout_ms=float(os.environ.get("OPTOUT_TIMEOUT_MS", timeout_ms)),
+        timeout_ms=run_timeout_ms(timeout_ms),
+        account_deadline_s=config.account_deadline,
         sessions=sessions,
         rejected=rejected,
         evidence=Evidence(env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace),

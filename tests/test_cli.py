@@ -53,6 +53,13 @@ def test_replay_exposed_switches_both_x_settings_and_says_so_in_json():
     for r in results.values():
         assert set(r) == {"platform", "account", "setting", "status", "reason", "detail"}
     assert document["replay"][0]["unexpected_requests"] == []
+    assert document["replay"][0]["state"]["grok_training"] is False  # the site's final state, for scenario authors
+    assert document["replay"][0]["state"]["grok_memory"] is True
+
+
+def test_a_timeout_that_is_not_a_number_is_one_line_and_exit_2():
+    done = optout("-p", "x", "--replay", "fixtures/x/exposed", env={"OPTOUT_TIMEOUT_MS": "soon"})
+    assert done.returncode == 2 and "OPTOUT_TIMEOUT_MS" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_check_mode_changes_nothing_and_exits_4():

@@ -100,3 +100,41 @@ def test_fixture_pages_say_what_they_were_reconstructed_from(name):
 def test_pyproject_ships_selectors_into_the_wheel():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]["selectors"] == "runner/_selectors"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if web_settings(flows.load(n))])
+async def test_login_runs_for_every_flow(browser, name, tmp_path):
+    """`optout-run login`'s browser part on each flow's exposed scenario: the sign-in page (or QR code) opens, what the
+    keyring knows is typed, and an unfinished sign-in ends cleanly: no flow may crash it (a missing marker, say)."""
+    from cryptography.fernet import Fernet
+
+    from runner.config import Account
+    from runner.interactive import interactive_login
+    from runner.replay import Harness
+    from runner.sessions import SessionStore
+
+    flow = flows.load(name)
+    scenario = Scenario.load(FIXTURES / name / "exposed")
+    harness = Harness(scenario)
+    account = Account(name, scenario.accounts[0]["username"])
+    sessions = SessionStore(tmp_path / "sessions", Fernet.generate_key())
+    done = await interactive_login(browser, flow, account, sessions, 1_000, harness.attach)
+    assert done is (not flow.sign_in_url)  # a linked WhatsApp session is signed in at once; the others wait for a person
+    assert (sessions.load(name, account.username) is not None) is done
+    assert harness.unexpected == [] and harness.password_submissions == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_logout_runs_for_every_flow(name):
+    from tests.conftest import optout
+
+    done = optout("logout", name)
+    assert done.returncode == 0 and f"forgot 0 saved {name} sessions" in done.stdout, done.stderr
+
+
+def test_login_to_an_app_only_platform_says_there_is_nothing_to_sign_in_to():
+    from tests.conftest import optout
+
+    done = optout("login", "snapchat", env={"DISPLAY": ":99"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "only in its app" in done.stderr

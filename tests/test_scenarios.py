@@ -30,6 +30,23 @@ async def test_scenario_outcome(browser, scenario):
             assert harness.saves == expect["saves"], harness.summary()["requests"]
         for key, value in expect.get("state", {}).items():
             assert harness.state[key] == value, f"site state {key!r}"
+    assert_no_false_done(scenario, results, harnesses)
+
+
+def assert_no_false_done(scenario, results, harnesses):
+    """The promise: changed or compliant means the site state is opted out (or the page said it is not offered)."""
+    declared = scenario.manifest.get("settings", {})
+    state = {k: v for h in harnesses for k, v in h.state.items()}
+    for r in results:
+        if r.status.value not in ("changed", "compliant"):
+            continue
+        entry = declared.get(r.setting)
+        assert entry, f"{r.setting} is {r.status.value} but the manifest has no [settings.{r.setting!r}] to prove it"
+        if r.reason.value == "not_offered":
+            assert entry.get("not_offered") and entry["not_offered"] in r.detail, f"{r.setting}: which notice said so?"
+            continue
+        for key, allowed in entry["opted_out"].items():
+            assert state.get(key) in allowed, f"{r.setting} reported {r.status.value} while site state {key}={state.get(key)!r}"
 
 
 async def test_every_reddit_result_says_public_posts_cannot_be_withheld(browser):

@@ -41,12 +41,14 @@ def login(platform: str, wanted: str, wait: int) -> None:
     from runner.sessions import stores
 
     env = environment()
+    flow_cls = flows.load(platform)
+    if not any(not s.app_steps for s in flow_cls.settings):
+        raise UserError(f"{flow_cls.title} has its settings only in its app: there is nothing to sign in to here")
     if not has_display():
         raise UserError(
             "no display for the browser window: run this on your desktop, over `ssh -X`, "
             "or under `xvfb-run optout-run login ...` with a VNC viewer"
         )
-    flow_cls = flows.load(platform)
     try:
         config = Config.load(env.paths.config_file)
         account = pick_account(config, platform, wanted)
