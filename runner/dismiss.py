@@ -55,8 +55,8 @@ class Dismissals:
             text = (await buttons.inner_text()) or (await buttons.get_attribute("aria-label")) or ""
             if destructive(text):
                 continue
-            try:
-                await buttons.click(timeout=loc.timeout_ms)
+            try:  # force: no actionability wait, which would run the locator handlers on this very overlay
+                await buttons.click(timeout=loc.timeout_ms, force=True)
             except PlaywrightTimeout:
                 continue
             self.dismissed.append(name)

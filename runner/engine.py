@@ -191,15 +191,17 @@ class AccountRun:
             await self.close()
             page = await self.new_page(signed_in)
             await self.start_tracing(page)
-            await flow.open(page, web[0])  # flows expand settings (blogs, sites) from a loaded page
+            found = await flow.open(page, web[0])  # flows expand settings (blogs, sites) from a loaded page
         else:
             await self.start_tracing(page)  # the saved session worked: nothing secret was typed in this context
         if self.options.pause:  # the page shows the first setting now
             await page.pause()
+        opened = (web[0].id, page.url, found)  # the first setting's page is loaded already: its wait is not repeated
         self.pending = await flow.settings_for(page, web)
         for setting in self.pending:
+            known = opened[2] if (setting.id, page.url) == opened[:2] else NOT_OPENED
             try:
-                result = await run_setting(page, flow, job, setting, self.options)
+                result = await run_setting(page, flow, job, setting, self.options, known)
             except Failed as exc:  # this setting failed; the next one may still work
                 result = self.result(setting.id, exc.status, exc.reason, scrub(exc.detail, self.secrets))
             except SelectorNotFound:  # a control the change needed (a dialog, a Save button) is gone
@@ -286,13 +288,20 @@ def credentials(flow: Flow, account: Account) -> Credentials:
     return Credentials(account.username, password, get_secret(flow.name, account.username, "totp") or "")
 
 
-async def run_setting(page: Page, flow: Flow, job: Job, setting: Setting, options: Options) -> Result:
+NOT_OPENED = object()  # load_and_read opens the page itself
+
+
+async def run_setting(
+    page: Page, flow: Flow, job: Job, setting: Setting, options: Options, opened: object = NOT_OPENED
+) -> Result:
+    """opened: what flow.open() already found on the page in use (the first setting), so it is not waited for twice."""
+
     def result(status: Status, reason: Reason, detail: str) -> Result:
         log.info("setting", setting=setting.id, status=status.value, reason=reason.value)
         return Result(job.platform, job.account.label, setting.id, status, reason, detail)
 
     try:
-        value = await load_and_read(page, flow, setting)
+        value = await load_and_read(page, flow, setting, opened=opened)
     except NotOffered as exc:
         return result(
             Status.COMPLIANT,
@@ -338,12 +347,14 @@ async def settled(page: Page, flow: Flow) -> bool:
     return True
 
 
-async def load_and_read(page: Page, flow: Flow, setting: Setting, verify: bool = False) -> bool | str:
+async def load_and_read(
+    page: Page, flow: Flow, setting: Setting, verify: bool = False, opened: object = NOT_OPENED
+) -> bool | str:
     """Load the setting's page and read its value from a settled page: the same value on two frames.
 
     verify: the read-back after the change; a value that changes while we watch is a mismatch, never a success.
     """
-    found = await flow.open(page, setting)
+    found = await flow.open(page, setting) if opened is NOT_OPENED else opened
     if flow.on_challenge_url(page) or found == "challenge":
         raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
     if found == flow.signed_out_marker or flow.on_signed_out_url(page):

@@ -252,3 +252,22 @@ async def test_the_account_deadline_stops_a_hung_account_with_a_timeout(browser,
     assert {f"{r.status.value}/{r.reason.value}" for r in results} == {"failed/timeout"}
     assert all("account deadline (2 s)" in r.detail for r in results)
     assert harnesses[0].state["grok_training"] is True and time.monotonic() - started < 20
+
+
+async def test_declared_ready_and_skeleton_markers_hold_the_read_back(page, monkeypatch):
+    """A platform's `ready` locator must show and its `skeleton` must go before the page counts as settled."""
+    from runner import locate
+    from runner.locate import Locators
+    from runner.settle import Unsettled, page_settled
+
+    table = {"ready": ({"css": "main[data-loaded]"},), "skeleton": ({"css": ".skeleton"},)}
+    monkeypatch.setattr(locate, "load", lambda platform: table)
+    loc = Locators("test", timeout_ms=1500)
+    await page.set_content("<main><h1>Settings</h1><div class='skeleton'>loading</div></main>")
+    with pytest.raises(Unsettled, match="ready"):
+        await page_settled(page, loc)
+    await page.evaluate(
+        "setTimeout(() => { document.querySelector('main').dataset.loaded = '1'; document.querySelector('.skeleton').remove(); }, 200)"
+    )
+    await page_settled(page, loc)
+    assert await page.locator(".skeleton").count() == 0
