@@ -39,10 +39,17 @@ class Dismissals:
             await page.add_locator_handler(overlay.first, handler, no_wait_after=True)
 
     async def sweep(self, page: Page) -> None:
-        """Answer every declared overlay visible right now (before a read)."""
-        for loc, name in self.sources:
-            overlay = loc.any_of(page, name).filter(visible=True)
-            if await overlay.count():
+        """Answer every declared overlay visible right now (before a read); one round trip when there is none."""
+        if not self.sources:
+            return
+        overlays = [(loc, name, loc.any_of(page, name)) for loc, name in self.sources]
+        union = overlays[0][2]
+        for _, _, overlay in overlays[1:]:
+            union = union.or_(overlay)
+        if not await union.filter(visible=True).count():
+            return
+        for loc, name, overlay in overlays:
+            if await overlay.filter(visible=True).count():
                 await self.answer(loc, name, overlay)
 
     async def answer(self, loc: Locators, name: str, overlay: Locator) -> None:

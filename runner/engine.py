@@ -337,13 +337,13 @@ STABLE_ROUNDS = 5  # readings a frame apart before a value that keeps changing c
 
 
 async def settled(page: Page, flow: Flow) -> bool:
-    """Overlays answered and the page's own work done; False when it did not settle within the timeout."""
-    await flow.dismissals.sweep(page)
+    """The page's own work done and overlays answered; False when it did not settle within the timeout."""
     try:
         await page_settled(page, flow.loc)
     except Unsettled:
         return False
-    await flow.dismissals.sweep(page)
+    finally:
+        await flow.dismissals.sweep(page)
     return True
 
 
@@ -386,10 +386,10 @@ async def load_and_read(
     value = await flow.read(page, setting)
     for _ in range(STABLE_ROUNDS):
         await next_frames(page)
-        await settled(page, flow)
         again = await flow.read(page, setting)
         if again == value:
             return value
+        await settled(page, flow)  # something is still changing the page: let it finish before the next look
         if verify:
             raise Failed(
                 Reason.VERIFY_MISMATCH,

@@ -100,7 +100,6 @@ async def control_settled(control: Locator, timeout_ms: float) -> None:
     """The control is enabled and not busy; raises Unsettled when it stays disabled."""
     try:
         handle = await control.element_handle(timeout=timeout_ms)
-        await handle.wait_for_element_state("stable", timeout=timeout_ms)
         await control.page.wait_for_function(f"({CONTROL_READY})", arg=handle, polling="raf", timeout=timeout_ms)
     except PlaywrightTimeout:
         raise Unsettled("the control stayed disabled or busy") from None

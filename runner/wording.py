@@ -9,11 +9,14 @@ distance, because grabbing a neighbouring control is worse than failing.
 from __future__ import annotations
 
 import re
+from functools import cache
 
-# Word characters: ASCII letters and digits, and everything from Latin-1 letters up (umlauts, CJK, ...).
-# Written out, not as \w, because Playwright runs the same pattern as a JavaScript regex without the u flag.
-_WORD = "0-9A-Za-z\u00c0-\uffff"
-_SEP = f"[^{_WORD}]+"
+# Separators: whitespace and punctuation (ASCII, Latin-1, general punctuation such as curly quotes and dashes);
+# every other character is part of a word (umlauts, CJK, ...). Written out, not as \W, because Playwright runs the
+# same pattern as a JavaScript regex without the u flag; and small, because Python compiles a case-insensitive
+# class over most of Unicode slowly.
+_PUNCT = "\\s!-/:-@\\[-`{-~\u00a0-\u00bf\u2010-\u206f"
+_SEP = f"[{_PUNCT}]+"
 _OPTIONAL = ("my", "your")
 
 # Words a control picked by its wording must never carry: clicking it would destroy something.
@@ -49,6 +52,7 @@ def normalize(text: str) -> str:
     return " ".join(words(text))
 
 
+@cache  # compiling a case-insensitive class over most of Unicode costs milliseconds; names repeat all run long
 def name_pattern(name: str, *, exact: bool, trailing: bool = False) -> re.Pattern:
     """A case-insensitive pattern for an accessible name, tolerant as the module docstring defines.
 
@@ -60,9 +64,9 @@ def name_pattern(name: str, *, exact: bool, trailing: bool = False) -> re.Patter
     optional = "(?:(?:" + "|".join(_OPTIONAL) + f"){_SEP})?"
     body = _SEP.join(optional + re.escape(t) for t in tokens)
     if not exact:
-        return re.compile(f"(?:^|[^{_WORD}]){body}(?:$|[^{_WORD}])", re.I)
-    tail = f"(?:[^{_WORD}].*)?" if trailing else f"[^{_WORD}]*"
-    return re.compile(f"^[^{_WORD}]*{body}{tail}$", re.I | re.S)
+        return re.compile(f"(?:^|[{_PUNCT}]){body}(?:$|[{_PUNCT}])", re.I)
+    tail = f"(?:[{_PUNCT}].*)?" if trailing else f"[{_PUNCT}]*"
+    return re.compile(f"^[{_PUNCT}]*{body}{tail}$", re.I | re.S)
 
 
 def mentions(text: str, phrases: tuple[str, ...]) -> str:

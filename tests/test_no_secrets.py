@@ -76,8 +76,15 @@ def test_no_sentinel_anywhere_the_tool_writes(tmp_path):
 
     clock = re.compile(rb"\d\d:\d\d:\d\d\.\d+")  # microseconds in time stamps are not codes
 
+    # A code exists only where a run typed one: elsewhere a 6-digit number in a trace is chance, not a leak.
+    typing = [s for s in scenarios if "[two_factor]" in (s / "manifest.toml").read_text()]
+    typed_in = {f"output of {s}" for s in typing} | {str(homes / f"{s.parent.name}-{s.name}") for s in typing}
+
     def found(where: str, data: bytes) -> list[str]:
-        return [where for n in needles if n in data] + [f"{where} (TOTP code)" for _ in code_pattern.finditer(clock.sub(b"", data))][:1]
+        secrets = [where for n in needles if n in data]
+        if any(where == place or where.startswith(place + "/") for place in typed_in):
+            secrets += [f"{where} (TOTP code)" for _ in code_pattern.finditer(clock.sub(b"", data))][:1]
+        return secrets
 
     hits = []
     for where, output in outputs:
