@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from typing import Iterator
 
@@ -49,9 +50,24 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             raise keyring.errors.PasswordDeleteError("no such item")
 
 
+def load_backend():
+    """The keyring backend; a mistyped or unusable PYTHON_KEYRING_BACKEND is a one-line KeyringUnavailable."""
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # keyring imports the named module: any import or init error can come out
+        name = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+        if not name:
+            raise
+        raise KeyringUnavailable(
+            f"PYTHON_KEYRING_BACKEND={name} cannot be used ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "fix the name (module.Class, e.g. keyring.backends.SecretService.Keyring), install the package that "
+            "provides it, or unset it"
+        ) from None
+
+
 def check_backend(interactive: bool | None = None) -> str:
     """Fail early and in one line when passwords cannot be read; return the backend's name."""
-    backend = keyring.get_keyring()
+    backend = load_backend()
     name = type(backend).__name__
     module = type(backend).__module__
     if module.startswith("keyring.backends.fail") or module.startswith("keyring.backends.null"):
@@ -95,10 +111,14 @@ def delete_secret(platform: str, username: str, kind: str = "password") -> bool:
 @contextlib.contextmanager
 def throwaway_keyring() -> Iterator[MemoryKeyring]:
     """Swap in an in-process keyring for the duration of a replay; the user's keyring is never touched."""
-    previous = keyring.get_keyring()
+    try:
+        previous = keyring.get_keyring()
+    except Exception:  # an unusable PYTHON_KEYRING_BACKEND: a replay never needs the user's keyring
+        previous = None
     memory = MemoryKeyring()
     keyring.set_keyring(memory)
     try:
         yield memory
     finally:
-        keyring.set_keyring(previous)
+        if previous is not None:
+            keyring.set_keyring(previous)

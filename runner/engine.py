@@ -248,9 +248,10 @@ class AccountRun:
         evidence = self.options.evidence
         if self.tracing and evidence:
             failed = any(r.status is Status.FAILED for r in self.results)
-            keep = failed or evidence.keep_traces
-            path = evidence.trace_path(self.job.platform, self.job.account.username) if keep else None
-            await self.context.tracing.stop(path=path)
+            if failed or evidence.keep_traces:
+                await evidence.keep_trace(self.context.tracing, self.job.platform, self.job.account.username)
+            else:
+                await self.context.tracing.stop()
             self.tracing = False
         await self.context.close()
         self.context = self.page = None

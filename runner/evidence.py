@@ -42,6 +42,17 @@ class Evidence:
     def trace_path(self, platform: str, username: str) -> Path:
         return private_dir(self.folder(platform, username)) / "trace.zip"
 
+    async def keep_trace(self, tracing, platform: str, username: str) -> None:
+        """Stop tracing into a temporary file, make it 0600, then rename it into place (Playwright writes 0644)."""
+        path = self.trace_path(platform, username)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            await tracing.stop(path=tmp)
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
 
 def pointer(folder: Path, trace: bool) -> str:
     """The words a failed result's detail ends with."""

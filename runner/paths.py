@@ -36,10 +36,20 @@ class Paths:
 
 
 def private_dir(path: Path) -> Path:
-    """Create a directory only its owner can read: sessions and evidence are as sensitive as passwords."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
-    return path
+    """Create a directory only its owner can read: sessions and evidence are as sensitive as passwords.
+
+    Every folder it has to create on the way is 0700 too (mkdir(parents=True) would give those the umask's mode).
+    """
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+    target = missing[0] if missing else path
+    target.chmod(0o700)
+    return target
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:

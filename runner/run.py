@@ -152,18 +152,10 @@ def run_timeout_ms(default: float) -> float:
 def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     from playwright.async_api import async_playwright
 
+    from playwright.async_api import Error as PlaywrightError
+
     sessions, rejected = stores(env.paths.state_dir, replay=harnesses is not None)
-    run_folder = (recorder.start() if recorder is not None else None) or history.new_run_id()  # evidence named as in history
-    options = Options(
-        check=request.check,
-        jobs=request.jobs,
-        timeout_ms=run_timeout_ms(timeout_ms),
-        account_deadline_s=config.account_deadline,
-        sessions=sessions,
-        rejected=rejected,
-        evidence=Evidence(env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace),
-        pause=request.pause,
-    )
+    timeout = run_timeout_ms(timeout_ms)
     progress = report.Progress(env, enabled=not (request.json_out or request.quiet))
 
     def on_event(event, job, results):  # into the history first, the moment a job ends; then the progress line
@@ -177,7 +169,26 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     async def main():
         async with async_playwright() as p:
             executable = resolve_executable(config.chromium, p.chromium.executable_path, request.headed)
-            browser = await p.chromium.launch(**launch_options(executable, request.headed, request.slow_mo))
+            try:
+                browser = await p.chromium.launch(**launch_options(executable, request.headed, request.slow_mo))
+            except PlaywrightError as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise BrowserNotFound(
+                    f"the browser {executable or 'Playwright’s Chromium'} did not start ({first}); set OPTOUT_CHROMIUM "
+                    "to a working Chromium, or run `optout-run doctor`"
+                ) from None
+            # The run's history row is opened only once a browser runs; evidence is named by its id.
+            run_folder = (recorder.start() if recorder is not None else None) or history.new_run_id()
+            options = Options(
+                check=request.check,
+                jobs=request.jobs,
+                timeout_ms=timeout,
+                account_deadline_s=config.account_deadline,
+                sessions=sessions,
+                rejected=rejected,
+                evidence=Evidence(env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace),
+                pause=request.pause,
+            )
             try:
                 return await run_jobs(browser, jobs, options, prepare if harnesses else None, on_event)
             finally:

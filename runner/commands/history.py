@@ -21,7 +21,10 @@ def parse_since(text: str) -> str:
     match = RELATIVE.match(text)
     if match:
         hours = int(match[1]) * {"h": 1, "d": 24, "w": 24 * 7}[match[2]]
-        moment = datetime.now(timezone.utc) - timedelta(hours=hours)
+        try:
+            moment = datetime.now(timezone.utc) - timedelta(hours=hours)
+        except OverflowError:
+            raise UserError(f"--since {text!r} reaches back before any date; give a smaller age or a date") from None
     else:
         try:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
