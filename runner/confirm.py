@@ -86,7 +86,7 @@ async def confirm_dialog(page: Page, flow: "Flow", setting: "Setting", dialog: E
     text = " ".join((await dialog.inner_text()).split())
     title = await dialog_title(dialog) or text[:60]
     declared = setting.confirm and await flow.loc.present(page, setting.confirm)  # the flow expects this dialog
-    if not declared and not mentions(text, (setting.label, *setting.mentions, *ACTIONS)):
+    if not declared and not mentions(text, (*setting.names, *ACTIONS)):
         raise Failed(
             Reason.SELECTOR_NOT_FOUND,
             f"after switching {setting.label!r}, {flow.title} showed a dialog we did not expect ({title!r}); nothing "

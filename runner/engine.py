@@ -417,7 +417,7 @@ async def not_offered_evidence(page: Page, flow: Flow, setting: Setting) -> str:
         notices = flow.loc.any_of(sections.nth(i), setting.not_offered).filter(visible=True)
         for j in range(min(await notices.count(), 5)):
             text = " ".join((await notices.nth(j).evaluate(NOTICE_BLOCK)).split())
-            if mentions(text, (setting.label, *setting.mentions)):
+            if mentions(text, setting.names):
                 return text[:300]
     return ""
 

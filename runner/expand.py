@@ -48,7 +48,7 @@ async def open_sections_about(page: Page, flow: "Flow", setting: "Setting") -> b
     opened = False
     for opener in (await page.locator(COLLAPSED).filter(visible=True).element_handles())[:20]:
         text = " ".join(((await opener.inner_text()) or (await opener.get_attribute("aria-label")) or "").split())
-        if text and mentions(text, (setting.label, *setting.mentions)) and not destructive(text):
+        if text and mentions(text, setting.names) and not destructive(text):
             await opener.click()
             opened = True
     return opened

@@ -73,6 +73,11 @@ class Setting:
     section: str = ""  # selector name of the setting's own row or section: a not-offered notice must sit inside it
     mentions: tuple[str, ...] = ()  # phrases that name this setting in a notice or a dialog ("generative AI")
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The phrases that say a notice, a dialog or a section opener is about this setting."""
+        return (self.label, *self.mentions)
+
     def is_opted_out(self, value: bool | str) -> bool:
         return value == self.opted_out or value in self.also_opted_out
 
