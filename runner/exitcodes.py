@@ -1,4 +1,4 @@
-"""Exit statuses: documented here, in `optout-run --help` and in the README."""
+"""Exit statuses: one table, from which `optout-run --help`, the summary line and the README's table come."""
 
 from __future__ import annotations
 
@@ -10,29 +10,52 @@ from runner.results import Result, Status
 
 @unique
 class ExitStatus(IntEnum):
-    OK = 0  # every setting is opted out (compliant or changed)
-    FAILED = 1  # at least one platform failed (selector gone, save not kept, timeout ...)
-    USAGE = 2  # bad command line, config or environment (no keyring, no browser)
-    NEEDS_PERSON = 3  # a person must act: challenge, 2FA, app-only setting, missing password
-    EXPOSED = 4  # --check found a setting still exposed
-    DRIFTED = 5  # a setting an earlier run opted out was re-enabled by the platform
-    LOCKED = 75  # another optout-run is already running (EX_TEMPFAIL)
-    INTERRUPTED = 130  # Ctrl-C
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    NEEDS_PERSON = 3
+    EXPOSED = 4
+    DRIFTED = 5
+    LOCKED = 75  # EX_TEMPFAIL
+    HANGUP = 129  # 128 + SIGHUP: the terminal or ssh session went away
+    INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+    TERMINATED = 143  # 128 + SIGTERM: systemd, `timeout`, shutdown
 
+    @property
+    def meaning(self) -> str:
+        return MEANINGS[self]
+
+
+MEANINGS = {
+    ExitStatus.OK: "every setting is opted out (compliant or changed)",
+    ExitStatus.FAILED: "some platform failed",
+    ExitStatus.USAGE: "usage, config or environment error (bad option, no keyring, no browser)",
+    ExitStatus.NEEDS_PERSON: "a person must act (challenge, 2FA, app-only setting, missing password)",
+    ExitStatus.EXPOSED: "--check found a setting still exposed",
+    ExitStatus.DRIFTED: (
+        "a setting an earlier run had opted out was re-enabled by the platform "
+        "(switched off again, or, with --check, still exposed)"
+    ),
+    ExitStatus.LOCKED: "another optout-run is already running",
+    ExitStatus.HANGUP: "stopped by SIGHUP (terminal closed); what finished was reported, the rest is interrupted",
+    ExitStatus.INTERRUPTED: "stopped by Ctrl-C (SIGINT); what finished was reported, the rest is interrupted",
+    ExitStatus.TERMINATED: "stopped by SIGTERM; what finished was reported, the rest is interrupted",
+}
+
+# Which outcome wins when a run has several: a stop by signal, then failure, a person, drift, exposure.
+ORDER = "129/130/143 over 1 over 3 over 5 over 4 over 0"
 
 HELP = "\n".join(
-    [
-        "\b",  # click: keep these lines as they are, never rewrap them into one paragraph
-        "Exit status:",
-        "  0  every setting is opted out",
-        "  1  some platform failed",
-        "  2  usage, config or environment error",
-        "  3  a person must act (challenge, 2FA, app-only setting, no password)",
-        "  4  --check found a setting still exposed",
-        "  5  a setting was re-enabled by the platform since an earlier run",
-        "  75 another optout-run is already running",
-    ]
+    ["\b", "Exit status:"]  # "\b": click keeps these lines as they are, never rewrapped into one paragraph
+    + [f"  {int(code):<3} {MEANINGS[code]}" for code in ExitStatus]
+    + [f"  The worst wins: {ORDER}."]
 )
+
+
+def readme_table() -> str:
+    """The README's exit-status table, generated from MEANINGS (a test keeps the README in step)."""
+    rows = ["| code | meaning |", "| --- | --- |"] + [f"| {int(c)} | {MEANINGS[c]} |" for c in ExitStatus]
+    return "\n".join(rows) + f"\n\nThe worst outcome wins: {ORDER}."
 
 
 def exit_status(results: list[Result], drift: Collection = ()) -> ExitStatus:

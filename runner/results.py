@@ -34,6 +34,7 @@ class Reason(str, Enum):
     NETWORK = "network"
     BROWSER = "browser"
     INTERNAL = "internal"
+    INTERRUPTED = "interrupted"  # the run was stopped by a signal before this setting was finished
 
 
 @dataclass(frozen=True)

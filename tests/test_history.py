@@ -111,9 +111,13 @@ def test_exit_status_stays_pure_and_failures_and_people_still_win():
     assert exit_status([result("a", Status.CHANGED), result("b", Status.FAILED)], d) == ExitStatus.FAILED
 
 
-def test_help_and_readme_document_exit_5():
-    assert "5  a setting was re-enabled by the platform" in optout("--help").stdout
-    assert "| 5 |" in (ROOT / "README.md").read_text()
+def test_help_and_readme_list_every_exit_status_from_one_table():
+    from runner.exitcodes import readme_table
+
+    helptext = " ".join(optout("--help").stdout.split())
+    for code in ExitStatus:
+        assert f"{int(code)} {code.meaning}" in helptext
+    assert readme_table() in (ROOT / "README.md").read_text()
 
 
 def test_drift_uses_the_last_known_state_across_failures(optout_home):
