@@ -41,7 +41,9 @@ def resolve_executable(configured: str, playwright_path: str, headed: bool = Fal
 
 
 def launch_options(executable: str | None, headed: bool, slow_mo: float) -> dict:
-    options: dict = {"headless": not headed, "slow_mo": slow_mo}
+    # The run answers Ctrl-C, SIGTERM and SIGHUP itself (runner/stop.py): it closes each account's context and
+    # then the browser. Playwright's driver, in the same process group, would otherwise close the browser under it.
+    options: dict = {"headless": not headed, "slow_mo": slow_mo, "handle_sigint": False, "handle_sigterm": False, "handle_sighup": False}
     if executable:
         options["executable_path"] = executable
     return options

@@ -16,7 +16,7 @@ from runner.commands import UserError, environment
 from runner.commands import history as _history
 from runner.commands import schedule as _schedule
 from runner.commands import status as _status
-from runner.exitcodes import HELP, ExitStatus
+from runner.exitcodes import HELP
 
 
 @click.group(invoke_without_command=True, epilog=HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,8 +116,11 @@ cli.add_command(_schedule.schedule)
 
 
 def main() -> None:
+    from runner.stop import STOP, Interrupted, describe, exit_status
+
+    STOP.install()
     try:
         cli.main(prog_name="optout-run")
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(ExitStatus.INTERRUPTED)
+    except Interrupted as stopped:  # before or after the browser phase; during it, a run reports what finished
+        print(f"optout-run: stopped by {describe(stopped.signum)}", file=sys.stderr)
+        sys.exit(exit_status(stopped.signum))

@@ -18,6 +18,7 @@ from runner.locate import Locators, SelectorNotFound
 from runner.results import Reason, Result, Status
 from runner.evidence import Evidence, pointer
 from runner.sessions import RejectedPasswords, SessionStore
+from runner.stop import Stop, describe
 from runner.settle import PENDING_WORK, Unsettled, control_settled, next_frames, page_settled, still_loading
 from runner.wording import language_name, mentions
 
@@ -34,6 +35,7 @@ class Options:
     rejected: RejectedPasswords | None = None  # never resubmit a password the site refused today
     evidence: Evidence | None = None  # screenshots, HTML and traces of failures
     pause: bool = False  # open the Playwright inspector at the first settings page (headed)
+    stop: Stop | None = None  # a signal cancels the jobs; what they had not finished is reported interrupted
 
 
 @dataclass
@@ -86,22 +88,32 @@ async def run_jobs(
     gate = asyncio.Semaphore(max(1, options.jobs))
 
     async def guarded(job: Job) -> list[Result]:
-        async with gate:
-            if on_event:
-                on_event("start", job, [])
-            results = await run_job(browser, job, options, prepare)
-            if on_event:
-                on_event("done", job, results)
-            return results
+        run = AccountRun(browser, job, options, prepare)
+        try:
+            async with gate:
+                if on_event:
+                    on_event("start", job, [])
+                results = await run_job(run)
+        except asyncio.CancelledError:  # stopped while it waited for its turn, or cancelled twice
+            asyncio.current_task().uncancel()
+            results = run.unfinished()
+        except Exception as exc:  # a bug in one account never ends another
+            log.error("account run crashed", error=type(exc).__name__)
+            results = run.unfinished(exc)
+        if on_event:
+            on_event("done", job, results)
+        return results
 
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].web_settings)  # stable: ties keep the given order
-    batches = dict(zip(order, await asyncio.gather(*(guarded(jobs[i]) for i in order))))
+    tasks = [asyncio.ensure_future(guarded(jobs[i])) for i in order]
+    if options.stop:
+        options.stop.watch(tasks)
+    batches = dict(zip(order, await asyncio.gather(*tasks)))
     return [result for i in range(len(jobs)) for result in batches[i]]
 
 
-async def run_job(browser: Browser, job: Job, options: Options, prepare: PrepareContext | None) -> list[Result]:
-    structlog.contextvars.bind_contextvars(platform=job.platform, account=job.account.label)
-    run = AccountRun(browser, job, options, prepare)
+async def run_job(run: "AccountRun") -> list[Result]:
+    structlog.contextvars.bind_contextvars(platform=run.job.platform, account=run.job.account.label)
     try:
         return await run.run()
     finally:
@@ -121,8 +133,32 @@ class AccountRun:
         self.tracing = False
         self.pending: list[Setting] = list(job.settings)  # what still owes a result; per-blog once expanded
 
+    @property
+    def stopping(self) -> bool:
+        return self.options.stop is not None and self.options.stop.requested
+
     def result(self, setting_id: str, status: Status, reason: Reason, detail: str) -> Result:
+        """Once a stop was asked for, what fails is the stop's doing (a closed context, a driver gone): interrupted."""
+        if status is Status.FAILED and self.stopping:
+            reason, detail = Reason.INTERRUPTED, self.interrupted_detail()
         return Result(self.job.platform, self.job.account.label, setting_id, status, reason, detail)
+
+    def interrupted_detail(self) -> str:
+        signum = self.options.stop.signum if self.options.stop else None
+        by = f" by {describe(signum)}" if signum else ""
+        return f"the run was stopped{by} before this was finished; nothing about it is known, run again"
+
+    def unfinished(self, exc: Exception | None = None) -> list[Result]:
+        """What this account has reported so far, and every setting it owes a result for, as interrupted
+        (or, after a bug in optout-run itself, as internal)."""
+        if exc is None or self.stopping:
+            status, reason, detail = Status.FAILED, Reason.INTERRUPTED, self.interrupted_detail()
+        else:
+            status, reason, detail = Status.FAILED, Reason.INTERNAL, (
+                f"unexpected {type(exc).__name__} in the {self.job.platform} run; please report it"
+            )
+        reported = {r.setting for r in self.results}
+        return self.results + [self.result(s.id, status, reason, detail) for s in self.pending if s.id not in reported]
 
     async def run(self) -> list[Result]:
         for setting in self.job.settings:
@@ -132,9 +168,8 @@ class AccountRun:
         if len(self.results) == len(self.job.settings):
             return self.results
         sessions = self.options.sessions
-        saved = sessions.load(self.job.platform, self.job.memory_key) if sessions else None
-        await self.new_page(saved)
         try:
+            await self.first_page()
             try:
                 await asyncio.wait_for(self.settings(), self.options.account_deadline_s)
             except asyncio.TimeoutError:
@@ -145,9 +180,12 @@ class AccountRun:
                 ) from None
             if sessions:
                 await self.keep_session()
+        except asyncio.CancelledError:  # a signal stopped the run: close, and say what was not finished
+            asyncio.current_task().uncancel()
+            self.results = self.unfinished()
         except Exception as exc:  # one platform's trouble must not stop the others
             status, reason, detail = self.explain(exc)
-            if status is Status.FAILED:
+            if status is Status.FAILED and not self.stopping:
                 detail += await self.keep_evidence("failure")
             reported = {r.setting for r in self.results}
             self.results += [self.result(s.id, status, reason, detail) for s in self.pending if s.id not in reported]
@@ -156,6 +194,21 @@ class AccountRun:
         if self.flow.caveat:
             self.results = [replace(r, detail=f"{r.detail} {self.flow.caveat}") for r in self.results]
         return self.results
+
+    async def first_page(self) -> Page:
+        """The account's first page, with its saved session if one is kept; a session the browser refuses
+        (malformed cookies, a changed format) is discarded like an unreadable one and the account signs in afresh."""
+        sessions = self.options.sessions
+        saved = sessions.load(self.job.platform, self.job.memory_key) if sessions else None
+        if saved is None:
+            return await self.new_page(None)
+        try:
+            return await self.new_page(saved)
+        except PlaywrightError:  # its message may quote a cookie: never logged
+            log.warning("discarding a saved session the browser refused")
+            sessions.forget(self.job.platform, self.job.memory_key)
+            await self.close()
+            return await self.new_page(None)
 
     async def new_page(self, storage_state: dict | None) -> Page:
         """A fresh context whose every wait is bounded by the run's timeout, with settling and overlays watched."""
@@ -210,7 +263,7 @@ class AccountRun:
             except PlaywrightTimeout:  # this setting's page did not load in time; the next one may
                 detail = f"{flow.title} did not load the page of {setting.label!r} in time; try again later"
                 result = self.result(setting.id, Status.FAILED, Reason.TIMEOUT, detail)
-            if result.status is Status.FAILED:
+            if result.status is Status.FAILED and not self.stopping:
                 evidence = await self.keep_evidence(setting.id.replace(":", "-"))
                 result = self.result(result.setting, result.status, result.reason, result.detail + evidence)
             self.results.append(result)

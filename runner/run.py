@@ -21,6 +21,7 @@ from runner.evidence import Evidence
 from runner.sessions import stores
 from runner import history, report, schedule
 from runner.lock import run_lock
+from runner.stop import STOP, exit_status as stopped_status
 
 LIVE_TIMEOUT_MS = 20_000
 REPLAY_TIMEOUT_MS = 3_000  # fixtures are local files: what has not appeared by then is not coming
@@ -123,15 +124,19 @@ def _execute(env: Environment, request: RunRequest, recorder: history.Recorder) 
             results = drive(env, request, jobs, None, config, LIVE_TIMEOUT_MS, recorder)
     except (ConfigError, KeyringUnavailable, BrowserNotFound, ScenarioError) as exc:
         raise UserError(str(exc)) from None
-    status = exit_status(results, recorder.drift)
+    status = stopped_status(STOP.signum) if STOP.requested else exit_status(results, recorder.drift)
     recorder.finish(status, config.keep_runs)
-    if recorder.problem:
-        env.err(recorder.problem)
-    if request.json_out:
-        summaries = [h.summary() for h in harnesses.values()] if harnesses is not None else None
-        report.as_json(env, results, status, summaries, recorder.drift)
-    else:
-        report.human(env, results, status, recorder.drift, request.quiet)
+    try:
+        if recorder.problem:
+            env.err(recorder.problem)
+        if request.json_out:
+            summaries = [h.summary() for h in harnesses.values()] if harnesses is not None else None
+            report.as_json(env, results, status, summaries, recorder.drift)
+        else:
+            report.human(env, results, status, recorder.drift, request.quiet)
+    except OSError:  # a hung-up terminal: the history has every result, and the exit status says what happened
+        if not STOP.requested:
+            raise
     return status
 
 
@@ -161,12 +166,14 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     def on_event(event, job, results):  # into the history first, the moment a job ends; then the progress line
         if recorder is not None:
             recorder(event, job, results)
-        progress(event, job, results)
+        with contextlib.suppress(OSError):  # a terminal that went away (SIGHUP) must not cost the run
+            progress(event, job, results)
 
     async def prepare(job, context):
         await harnesses[id(job)].attach(context)
 
     async def main():
+        STOP.enter_loop()
         async with async_playwright() as p:
             executable = resolve_executable(config.chromium, p.chromium.executable_path, request.headed)
             try:
@@ -188,6 +195,7 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
                 rejected=rejected,
                 evidence=Evidence(env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace),
                 pause=request.pause,
+                stop=STOP,
             )
             try:
                 return await run_jobs(browser, jobs, options, prepare if harnesses else None, on_event)
@@ -195,4 +203,7 @@ def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
                 with contextlib.suppress(Exception):
                     await browser.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        STOP.leave_loop()

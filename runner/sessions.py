@@ -7,6 +7,7 @@ with a warning and the account signs in afresh.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
@@ -25,6 +26,18 @@ KEY_PLATFORM = "session-key"  # keyring service optout-run/session-key, user "de
 def _slug(platform: str, username: str) -> str:
     digest = hashlib.sha256(username.encode()).hexdigest()[:16]  # no user names in file names
     return f"{platform}-{digest}"
+
+
+def is_storage_state(state) -> bool:
+    """The shape Playwright's storage_state has: a session that decrypts to anything else is discarded here,
+    before a browser context is made from it."""
+    if not isinstance(state, dict) or not isinstance(state.get("cookies"), list):
+        return False
+    cookie_keys = ("name", "value", "domain", "path")
+    cookies_ok = all(isinstance(c, dict) and all(isinstance(c.get(k), str) for k in cookie_keys) for c in state["cookies"])
+    origins = state.get("origins", [])
+    origins_ok = isinstance(origins, list) and all(isinstance(o, dict) and isinstance(o.get("origin"), str) for o in origins)
+    return cookies_ok and origins_ok
 
 
 def keyring_key() -> bytes:
@@ -63,12 +76,13 @@ class SessionStore:
             return None
         try:
             state = json.loads(Fernet(self.key).decrypt(path.read_bytes()))
-            if not isinstance(state, dict) or "cookies" not in state:
+            if not is_storage_state(state):
                 raise ValueError("not a storage state")
             return state
-        except (InvalidToken, ValueError):
+        except (InvalidToken, ValueError, OSError):
             log.warning("discarding an unreadable saved session", platform=platform, file=path.name)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
             return None
 
     def save(self, platform: str, username: str, state: dict) -> None:

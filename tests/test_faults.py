@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from tests.conftest import optout
 
 
@@ -52,3 +54,64 @@ def test_a_browser_that_cannot_start_is_exit_2_and_leaves_no_history_row(tmp_pat
     database = next((optout_home / "data").glob("history*"), None)
     if database is not None:
         assert sqlite3.connect(database).execute("SELECT count(*) FROM runs").fetchone() == (0,)
+
+
+async def _run_with_saved_state(browser, tmp_path, state):
+    """x/exposed and linkedin/exposed in one run, x's saved session replaced by `state` (encrypted as a real one is)."""
+    import json
+
+    from cryptography.fernet import Fernet
+
+    from runner.replay import Scenario
+    from runner.sessions import SessionStore
+    from tests.conftest import FIXTURES, replay_run
+
+    sessions = SessionStore(tmp_path / "sessions", Fernet.generate_key())
+    path = sessions.path("x", f"{(FIXTURES / 'x' / 'exposed').resolve()}|jane_doe_demo")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(Fernet(sessions.key).encrypt(json.dumps(state).encode()))
+    scenarios = [Scenario.load(FIXTURES / "x" / "exposed"), Scenario.load(FIXTURES / "linkedin" / "exposed")]
+    results, harnesses = await replay_run(browser, *scenarios, sessions=sessions)
+    return results, harnesses, path
+
+
+MALFORMED_STATES = {
+    "cookies as text": {"cookies": "li_at=1", "origins": []},
+    "a cookie without a name": {"cookies": [{"value": "v", "domain": "x.com", "path": "/"}], "origins": []},
+    "a list, not a state": [1, 2, 3],
+    # the shape is right but the browser refuses it: caught where the context is made
+    "a cookie the browser refuses": {
+        "cookies": [{"name": "a", "value": "b", "domain": "x.com", "path": "/", "sameSite": "Sometimes", "expires": -1}],
+        "origins": [],
+    },
+}
+
+
+@pytest.mark.parametrize("kind", MALFORMED_STATES)
+async def test_a_saved_session_that_decrypts_to_something_malformed_is_discarded(browser, tmp_path, kind):
+    results, harnesses, path = await _run_with_saved_state(browser, tmp_path, MALFORMED_STATES[kind])
+    by_platform = {r.platform: r.status.value for r in results}
+    assert by_platform == {"x": "changed", "linkedin": "changed"}, results
+    assert harnesses[0].password_submissions == 1  # x signed in afresh instead of crashing
+
+
+async def test_trouble_opening_one_accounts_first_page_never_ends_another(browser):
+    """The first page is opened inside the account's error handling: a context that cannot be prepared
+    (here the harness refuses x) ends x alone."""
+    from runner.credentials import throwaway_keyring
+    from runner.engine import Options, run_jobs
+    from runner.replay import Scenario
+    from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
+    from tests.conftest import FIXTURES
+
+    with throwaway_keyring():
+        jobs, harnesses = replay_jobs([Scenario.load(FIXTURES / p / "exposed") for p in ("x", "linkedin")])
+
+        async def prepare(job, context):
+            if job.platform == "x":
+                raise RuntimeError("cannot prepare this context")
+            await harnesses[id(job)].attach(context)
+
+        results = await run_jobs(browser, jobs, Options(timeout_ms=REPLAY_TIMEOUT_MS), prepare)
+    by_platform = {r.platform: (r.status.value, r.reason.value) for r in results}
+    assert by_platform == {"x": ("failed", "internal"), "linkedin": ("changed", "switched")}
