@@ -12,7 +12,7 @@ import flows
 from runner.commands import credentials as _credentials
 from runner.commands import doctor as _doctor
 from runner.commands import session as _session
-from runner.commands import UserError, environment
+from runner.commands import PLATFORM, PLATFORMS_LISTED, UserError, environment
 from runner.commands import history as _history
 from runner.commands import schedule as _schedule
 from runner.commands import status as _status
@@ -26,8 +26,9 @@ from runner.exitcodes import HELP
     "--platform",
     "platforms",
     multiple=True,
-    type=click.Choice(flows.names(), case_sensitive=False),
-    help="Run this platform (repeatable).",
+    type=PLATFORM,
+    metavar="PLATFORM",
+    help=f"Run this platform (repeatable). {PLATFORMS_LISTED}",
 )
 @click.option("--check", is_flag=True, help="Read only: report what is exposed, change nothing.")
 @click.option("--headed", is_flag=True, help="Show the browser (needs a display; try xvfb-run).")

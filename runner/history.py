@@ -278,8 +278,10 @@ class RunRecord:
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (self.pk, at, r.platform, r.account, r.setting, status, r.reason.value, r.detail, previous, int(drift)),
                 )
-                changed = before is None or previous != status or status == Status.CHANGED.value or drift
                 known = status in KNOWN
+                # The setting's own change (opted out <-> exposed, or switched by us), never a failure of ours.
+                was = before["known_status"] if before is not None else None
+                changed = known and (was is None or (was in OPTED_OUT) != (status in OPTED_OUT) or status == Status.CHANGED.value or drift)
                 conn.execute(
                     """INSERT INTO latest (platform, account, setting, status, reason, detail, run_id, checked_at,
                            changed_at, known_status, known_at, reenabled_at, drift)

@@ -10,6 +10,7 @@ from runner.engine import Job
 from runner.env import Environment
 from runner.exitcodes import ExitStatus
 from runner.results import Reason, Result, Status
+from runner.tables import print_table
 
 MARK = {
     Status.COMPLIANT: "ok",
@@ -18,7 +19,7 @@ MARK = {
     Status.NEEDS_MANUAL: "ACTION",
     Status.FAILED: "FAILED",
 }
-COLOUR = {Status.COMPLIANT: 32, Status.CHANGED: 32, Status.NON_COMPLIANT: 33, Status.NEEDS_MANUAL: 33, Status.FAILED: 31}
+COLOUR = {Status.COMPLIANT: "green", Status.CHANGED: "green", Status.NON_COMPLIANT: "yellow", Status.NEEDS_MANUAL: "yellow", Status.FAILED: "red"}
 
 
 class Progress:
@@ -39,10 +40,6 @@ class Progress:
             self.env.err(f"✓ {who}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
 
 
-def paint(env: Environment, status: Status, text: str) -> str:
-    return f"\033[{COLOUR[status]}m{text}\033[0m" if env.colour else text
-
-
 def human(env: Environment, results: list[Result], status: ExitStatus, drift: list = (), quiet: bool = False) -> None:
     """drift: history.Drift for settings re-enabled by the platform. quiet (cron): nothing at all when every
     setting was already opted out, else a dated, short report without the settings that were fine. App-only
@@ -54,13 +51,8 @@ def human(env: Environment, results: list[Result], status: ExitStatus, drift: li
             return
         env.out(f"optout-run, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}:")
     if env.stdout_isatty:
-        rows = [(r.platform, r.account, r.setting, mark(r, drifted), r.detail) for r in results]
-        widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(HEAD)]
-        env.out("  ".join(h.ljust(w) for h, w in zip(HEAD, widths[:4])) + "  " + HEAD[4])
-        for r, row in zip(results, rows):
-            cells = [c.ljust(w) for c, w in zip(row[:4], widths[:4])]
-            cells[3] = paint(env, r.status, cells[3])
-            env.out("  ".join(cells) + "  " + row[4])
+        rows = [(r.platform, r.account, r.setting, (mark(r, drifted), COLOUR[r.status]), r.detail) for r in results]
+        print_table(env, HEAD, rows)
     else:
         for r in results:
             again = " [re-enabled by the platform]" if (r.platform, r.account, r.setting) in drifted else ""
@@ -71,7 +63,7 @@ def human(env: Environment, results: list[Result], status: ExitStatus, drift: li
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to do"
     if drifted:
         summary += f", {len(drifted)} re-enabled by the platform"
-    env.out(f"{summary}; exit {int(status)}")
+    env.out(f"{summary}; exit {int(status)}: {status.meaning}")
 
 
 HEAD = ("PLATFORM", "ACCOUNT", "SETTING", "STATE", "DETAIL")

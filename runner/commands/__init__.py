@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
+import flows
 from runner.exitcodes import ExitStatus
+
+# Platform names as a parameter: shown as PLATFORM (a Choice's own metavar wraps mid-name), listed in the help.
+PLATFORM = click.Choice(flows.names(), case_sensitive=False)
+PLATFORMS_LISTED = f"PLATFORM is one of: {', '.join(flows.names())}."
 
 
 class UserError(click.ClickException):

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-import flows
-from runner.commands import UserError, environment
-from runner.commands.status import local, open_history, table
+from runner.commands import PLATFORM, PLATFORMS_LISTED, UserError, environment
+from runner.commands.status import local, open_history
+from runner.tables import print_table
 
 RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
@@ -49,8 +49,9 @@ def describe(row) -> str:
 @click.option(
     "-p",
     "--platform",
-    type=click.Choice(flows.names(), case_sensitive=False),
-    help="Only this platform.",
+    type=PLATFORM,
+    metavar="PLATFORM",
+    help=f"Only this platform. {PLATFORMS_LISTED}",
 )
 @click.option("--since", metavar="DATE", help="Only changes since then: 2026-11-29, 2026-11-29T10:00 or an age (12h, 7d, 2w).")
 @click.option("--json", "json_out", is_flag=True, help="One JSON document on stdout.")
@@ -88,7 +89,7 @@ def history(platform: str | None, since: str | None, json_out: bool) -> None:
         env.out("no changes recorded" + (" for that selection" if platform or since else " yet"))
         return
     head = ("WHEN", "PLATFORM", "ACCOUNT", "SETTING", "CHANGE", "REASON")
-    table(
+    print_table(
         env,
         head,
         [

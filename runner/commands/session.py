@@ -7,9 +7,7 @@ import asyncio
 import click
 
 import flows
-from runner.commands import UserError, environment
-
-PLATFORM = click.Choice(flows.names(), case_sensitive=False)
+from runner.commands import PLATFORM, PLATFORMS_LISTED, UserError, environment
 
 
 def pick_account(config, platform: str, wanted: str):
@@ -26,8 +24,8 @@ def pick_account(config, platform: str, wanted: str):
     raise UserError(f"several {platform} accounts: choose one with --account ({', '.join(a.label for a in accounts)})")
 
 
-@click.command()
-@click.argument("platform", type=PLATFORM)
+@click.command(epilog=PLATFORMS_LISTED)
+@click.argument("platform", type=PLATFORM, metavar="PLATFORM")
 @click.option("--account", "wanted", default="", help="User name or label, when the platform has several accounts.")
 @click.option("--wait", type=click.IntRange(30, 3600), default=600, show_default=True, help="Seconds to wait for you.")
 def login(platform: str, wanted: str, wait: int) -> None:
@@ -72,8 +70,8 @@ def login(platform: str, wanted: str, wait: int) -> None:
     env.out(f"signed in to {flow_cls.title} as {account.label}; the session is saved for later runs")
 
 
-@click.command()
-@click.argument("platform", type=PLATFORM)
+@click.command(epilog=PLATFORMS_LISTED)
+@click.argument("platform", type=PLATFORM, metavar="PLATFORM")
 @click.option("--account", "wanted", default="", help="Only this account (user name or label).")
 def logout(platform: str, wanted: str) -> None:
     """Forget PLATFORM's saved sessions (all its accounts, or one)."""

@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from runner.commands import UserError, environment
+from runner.tables import print_table
 
 
 def open_history(env):
@@ -30,11 +31,9 @@ def local(stamp: str | None) -> str:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def table(env, head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """Aligned columns on a terminal; otherwise the same, which stays readable in a pipe or a log."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    for row in [head, *rows]:
-        env.out("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+def last_changed(row) -> str:
+    """A setting no run could ever read (it only failed or needed a person) has no known change: '-'."""
+    return local(row["changed_at"]) if row["known_at"] else "-"
 
 
 def note(row) -> str:
@@ -66,7 +65,7 @@ def status(json_out: bool) -> None:
                 "reason": r["reason"],
                 "detail": r["detail"],
                 "last_checked": r["checked_at"],
-                "last_changed": r["changed_at"],
+                "last_changed": r["changed_at"] if r["known_at"] else None,
                 "reenabled_at": r["reenabled_at"],
                 "drift": bool(r["drift"]),
                 "run_id": r["run_id"],
@@ -79,11 +78,11 @@ def status(json_out: bool) -> None:
         env.out("no runs recorded yet; run `optout-run --all --check` to see where you stand")
         return
     head = ("PLATFORM", "ACCOUNT", "SETTING", "STATUS", "LAST CHECKED", "LAST CHANGED", "NOTE")
-    table(
+    print_table(
         env,
         head,
         [
-            (r["platform"], r["account"], r["setting"], r["status"], local(r["checked_at"]), local(r["changed_at"]), note(r))
+            (r["platform"], r["account"], r["setting"], r["status"], local(r["checked_at"]), last_changed(r), note(r))
             for r in rows
         ],
     )
