@@ -8,11 +8,12 @@ from pathlib import Path
 
 import tomli_w
 
+from runner import schema
 from runner.paths import write_atomic
 
 
 class ConfigError(Exception):
-    """The config file cannot be used; the message is one line for the user."""
+    """The config file cannot be used; the message is one line per problem, for the user."""
 
 
 @dataclass(frozen=True)
@@ -39,24 +40,23 @@ class Config:
         if not path.exists():
             return cls()
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            raw = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-        accounts = []
-        for i, entry in enumerate(raw.get("account", [])):
-            if not isinstance(entry, dict) or not entry.get("platform") or not entry.get("username"):
-                raise ConfigError(f"{path}: [[account]] number {i + 1} needs platform and username")
-            accounts.append(Account(str(entry["platform"]), str(entry["username"]), str(entry.get("name", ""))))
-        browser = raw.get("browser", {})
-        history = raw.get("history", {})
-        keep_runs = history.get("keep_runs", cls.keep_runs) if isinstance(history, dict) else None
-        if not isinstance(keep_runs, int) or isinstance(keep_runs, bool) or keep_runs < 1:
-            raise ConfigError(f"{path}: [history] keep_runs must be a whole number of at least 1")
-        run = raw.get("run", {})
-        deadline = run.get("account_deadline", cls.account_deadline) if isinstance(run, dict) else None
-        if not isinstance(deadline, (int, float)) or isinstance(deadline, bool) or deadline < 10:
-            raise ConfigError(f"{path}: [run] account_deadline must be a number of seconds, at least 10")
-        return cls(accounts, str(browser.get("chromium", "")), dict(raw.get("platform", {})), keep_runs, float(deadline))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+        # Every problem at once, one line each: a hand-edited file is fixed in one go, not one error per attempt.
+        found = schema.problems(raw, text)
+        if found:
+            raise ConfigError("\n".join(f"{path}:{line}: {problem}" if line else f"{path}: {problem}" for line, problem in found))
+        return cls(
+            [Account(a["platform"], a["username"], a.get("name", "")) for a in raw.get("account", [])],
+            raw.get("browser", {}).get("chromium", ""),
+            dict(raw.get("platform", {})),
+            raw.get("history", {}).get("keep_runs", cls.keep_runs),
+            float(raw.get("run", {}).get("account_deadline", cls.account_deadline)),
+        )
 
     def save(self, path: Path) -> None:
         raw: dict = {}
