@@ -154,7 +154,7 @@ def test_bad_platform_options_stop_before_any_browser_with_exit_2(scenario_copy,
 @pytest.mark.parametrize(
     "config, message",
     [
-        ('[[account]]\nplatform = "myspace"\nusername = "tom"\n', "unknown platforms: myspace"),
+        ('[[account]]\nplatform = "myspace"\nusername = "tom"\n', 'unknown platform "myspace"'),
         ("[[account]]\nplatform = 'x'\n", "needs platform and username"),
         ("[history]\nkeep_runs = 0\n", "keep_runs must be a whole number"),
         ("not toml at all = = =\n", "not valid TOML"),
