@@ -17,6 +17,7 @@ from runner.flow import Credentials, Failed, Flow, FlowError, NeedsPerson, NotOf
 from runner.locate import Locators, SelectorNotFound
 from runner.results import Reason, Result, Status
 from runner.evidence import Evidence, pointer
+from runner.paths import UNSAVED, disk_error
 from runner.sessions import RejectedPasswords, SessionStore
 from runner.stop import Stop, describe
 from runner.settle import PENDING_WORK, Unsettled, control_settled, next_frames, page_settled, still_loading
@@ -292,7 +293,11 @@ class AccountRun:
         evidence, page = self.options.evidence, self.page
         if not evidence or page is None or page.is_closed():
             return ""
-        folder = await evidence.capture(page, self.job.platform, self.job.account.username, what, self.secrets)
+        try:
+            folder = await evidence.capture(page, self.job.platform, self.job.account.username, what, self.secrets)
+        except OSError as exc:  # a full or read-only disk costs the evidence, never the result; said after the results
+            UNSAVED.note("evidence", evidence.run_dir, exc)
+            return ""
         return pointer(folder, self.tracing) if folder else ""
 
     async def close(self) -> None:
@@ -302,7 +307,12 @@ class AccountRun:
         if self.tracing and evidence:
             failed = any(r.status is Status.FAILED for r in self.results)
             if failed or evidence.keep_traces:
-                await evidence.keep_trace(self.context.tracing, self.job.platform, self.job.account.username)
+                try:
+                    await evidence.keep_trace(self.context.tracing, self.job.platform, self.job.account.username)
+                except Exception as exc:  # the disk, whether Python or Playwright's driver wrote: as above
+                    if disk_error(exc) is None:
+                        raise
+                    UNSAVED.note("evidence", evidence.run_dir, exc)
             else:
                 await self.context.tracing.stop()
             self.tracing = False

@@ -22,7 +22,7 @@ from typing import Iterator
 
 import structlog
 
-from runner.paths import Paths, private_dir
+from runner.paths import UNSAVED, Paths, private_dir, unwritable, why_not_written
 from runner.results import Result, Status
 
 log = structlog.get_logger("optout.history")
@@ -82,7 +82,27 @@ MIGRATIONS: list[tuple[str, ...]] = [
 
 
 class HistoryError(Exception):
-    """The history database cannot be used; the message is one line for the user."""
+    """The history database cannot be used; the message is one line for the user: where, then why."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"{path}: {why}")
+        self.why = why
+
+
+CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+def why_unusable(exc: sqlite3.Error, path: Path) -> str:
+    """Why SQLite refused, with the fix that fits: a full or read-only disk is not cured by moving the file aside.
+
+    SQLite says "unable to open database file" for a read-only directory too, so the directory is tried for real.
+    """
+    trouble = unwritable(path.parent)
+    if trouble is not None:
+        return why_not_written(trouble)
+    if getattr(exc, "sqlite_errorname", "") in CORRUPT:
+        return f"the history database cannot be used ({exc}): move it aside to start afresh"
+    return f"the history database cannot be used ({exc})"
 
 
 def now() -> str:
@@ -147,13 +167,14 @@ class History:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 10000")
             if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                raise HistoryError(f"{path}: cannot switch the history database to WAL mode")
+                raise HistoryError(path, "cannot switch the history database to WAL mode")
             conn.execute("PRAGMA synchronous = FULL")
             history = cls(conn, path)
             history.migrate()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"{path}: the history database cannot be used ({exc}); move it aside to start afresh") from None
-        path.chmod(0o600)
+            raise HistoryError(path, why_unusable(exc, path)) from None
+        if path.stat().st_mode & 0o777 != 0o600:  # a chmod that changes nothing still fails on a read-only disk
+            path.chmod(0o600)
         return history
 
     @classmethod
@@ -190,9 +211,7 @@ class History:
         with self.transaction() as conn:  # re-read inside the lock: another process may have migrated meanwhile
             version = self.version
             if version > len(MIGRATIONS):
-                raise HistoryError(
-                    f"{self.path} was written by a newer optout-run (schema {version}); upgrade optout-run"
-                )
+                raise HistoryError(self.path, f"written by a newer optout-run (schema {version}); upgrade optout-run")
             for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in step:
                     conn.execute(statement)
@@ -309,8 +328,8 @@ class RunRecord:
 
 
 class Recorder:
-    """The run's on_event handler: records each job as it finishes. History trouble never stops a run:
-    it is logged, reported once at the end, and the run goes on (drift then cannot be detected)."""
+    """The run's on_event handler: records each job as it finishes. History trouble never stops a run: it goes
+    into UNSAVED, said once after the results, and the run goes on (drift then cannot be detected)."""
 
     def __init__(self, paths: Paths, check: bool, replay: bool) -> None:
         self.paths = paths
@@ -318,7 +337,6 @@ class Recorder:
         self.replay = replay
         self.history: History | None = None
         self.run: RunRecord | None = None
-        self.problem = ""
         try:
             self.history = History.for_paths(paths)
         except (HistoryError, OSError) as exc:
@@ -333,8 +351,14 @@ class Recorder:
         return self.run.run_id if self.run else None
 
     def _fail(self, exc: Exception) -> None:
-        self.problem = self.problem or f"history not recorded: {exc}"
-        log.warning("history not recorded", error=str(exc))
+        path = database_path(self.paths)
+        if isinstance(exc, sqlite3.Error):
+            why: Exception | str = why_unusable(exc, path)
+        elif isinstance(exc, HistoryError):
+            why = exc.why
+        else:
+            why = exc
+        UNSAVED.note("the history", path, why)
 
     def __call__(self, event: str, job, results: list[Result]) -> None:
         if event == "done":

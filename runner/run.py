@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from dataclasses import dataclass
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 import flows
 from runner.browser import BrowserNotFound, launch_options, resolve_executable
@@ -18,7 +21,8 @@ from runner.env import Environment
 from runner.exitcodes import ExitStatus, exit_status
 from runner.replay import Harness, Scenario, ScenarioError
 from runner.evidence import Evidence
-from runner.sessions import stores
+from runner.paths import UNSAVED, Paths, why_not_written
+from runner.sessions import RejectedPasswords, SessionStore, stores
 from runner import history, report, schedule
 from runner.lock import run_lock
 from runner.stop import STOP, exit_status as stopped_status
@@ -97,10 +101,46 @@ def replay_jobs(scenarios: list[Scenario]) -> tuple[list[Job], dict[int, Harness
     return jobs, harnesses
 
 
+@contextlib.contextmanager
+def replay_home(env: Environment) -> Iterator[Environment]:
+    """A throwaway home for a replay, so fixture accounts never reach the user's history, sessions or evidence.
+
+    It is removed afterwards unless it holds evidence (a failure, --trace): then one line says where that is.
+    """
+    try:
+        root = Path(tempfile.mkdtemp(prefix="optout-replay-"))
+    except OSError as exc:
+        raise UserError(
+            f"cannot make a throwaway home for the replay in {tempfile.gettempdir()} ({why_not_written(exc)})"
+        ) from None
+    try:
+        yield replace(env, paths=Paths.under(root))
+    finally:
+        runs = root / "state" / "runs"
+        if any(p.is_file() for p in runs.rglob("*")):
+            with contextlib.suppress(OSError):  # a terminal that went away
+                env.err(f"optout-run: this replay kept its evidence in {runs}; delete {root} when done with it")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def execute(env: Environment, request: RunRequest) -> ExitStatus:
+    """A replay runs in a throwaway home unless OPTOUT_HOME names one (tests, a kept demo)."""
+    UNSAVED.clear()
+    if request.replay is not None and not os.environ.get("OPTOUT_HOME"):
+        with replay_home(env) as throwaway:
+            return locked(throwaway, request)
+    return locked(env, request)
+
+
+def locked(env: Environment, request: RunRequest) -> ExitStatus:
     """The whole run holds the lock (a second one exits 75); each job's results reach the history as it ends."""
     with run_lock(env.paths):
-        schedule.rotate_log(schedule.log_file(env.paths))
+        cron_log = schedule.log_file(env.paths)
+        try:
+            schedule.rotate_log(cron_log)
+        except OSError as exc:
+            UNSAVED.note("the rotated cron log", cron_log, exc)
         recorder = history.Recorder(env.paths, check=request.check, replay=request.replay is not None)
         try:
             return _execute(env, request, recorder)
@@ -127,13 +167,13 @@ def _execute(env: Environment, request: RunRequest, recorder: history.Recorder) 
     status = stopped_status(STOP.signum) if STOP.requested else exit_status(results, recorder.drift)
     recorder.finish(status, config.keep_runs)
     try:
-        if recorder.problem:
-            env.err(recorder.problem)
         if request.json_out:
             summaries = [h.summary() for h in harnesses.values()] if harnesses is not None else None
             report.as_json(env, results, status, summaries, recorder.drift)
         else:
             report.human(env, results, status, recorder.drift, request.quiet)
+        if UNSAVED.line():  # after the results: a disk that could not hold something never hides them
+            env.err(UNSAVED.line())
     except OSError:  # a hung-up terminal: the history has every result, and the exit status says what happened
         if not STOP.requested:
             raise
@@ -154,12 +194,42 @@ def run_timeout_ms(default: float) -> float:
     return value
 
 
+class KeptSessions(SessionStore):
+    """A session the disk cannot hold is noted for the end of the run; the account's results stand (it signs in
+    again next time)."""
+
+    def save(self, platform: str, username: str, state: dict) -> None:
+        try:
+            super().save(platform, username, state)
+        except OSError as exc:
+            UNSAVED.note("saved sessions", self.directory, exc)
+
+
+class KeptRejections(RejectedPasswords):
+    """A rejection the disk cannot hold is noted for the end of the run, never raised in the account's place."""
+
+    def record(self, platform: str, username: str) -> None:
+        try:
+            super().record(platform, username)
+        except OSError as exc:
+            UNSAVED.note("the 24-hour hold on a rejected password", self.path, exc)
+
+
+def kept_stores(state_dir: Path, replay: bool) -> tuple[SessionStore | None, RejectedPasswords | None]:
+    try:
+        sessions, rejected = stores(state_dir, replay)
+    except OSError as exc:  # only a replay writes here (its session key): it runs without sessions
+        UNSAVED.note("saved sessions", state_dir, exc)
+        return None, None
+    return KeptSessions(sessions.directory, sessions.key), KeptRejections(rejected.path)
+
+
 def drive(env, request, jobs, harnesses, config, timeout_ms, recorder=None):
     from playwright.async_api import async_playwright
 
     from playwright.async_api import Error as PlaywrightError
 
-    sessions, rejected = stores(env.paths.state_dir, replay=harnesses is not None)
+    sessions, rejected = kept_stores(env.paths.state_dir, replay=harnesses is not None)
     timeout = run_timeout_ms(timeout_ms)
     progress = report.Progress(env, enabled=not (request.json_out or request.quiet))
 

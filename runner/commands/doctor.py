@@ -19,6 +19,18 @@ def describe(path: Path, private: bool) -> str:
     return f"{path} ({mode:04o}){warning}"
 
 
+def not_writable(directory: Path) -> str:
+    """Why optout-run cannot write in directory, or ''. Tried for real, with a file made and removed: root writes
+    through mode bits, and neither a read-only mount nor a full disk shows in them. A directory not made yet is
+    tried in its nearest existing parent, where it would be made."""
+    from runner.paths import unwritable, why_not_written
+
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    trouble = unwritable(directory)
+    return "" if trouble is None else f"  NOT WRITABLE: {why_not_written(trouble)}"
+
+
 @click.command()
 def doctor() -> None:
     """Report the keyring backend, the browser, and the config and data paths with their permissions."""
@@ -48,9 +60,14 @@ def doctor() -> None:
     except BrowserNotFound as exc:
         env.out(f"browser:  NOT FOUND: {exc}")
         healthy = False
-    env.out(f"config:   {describe(env.paths.config_file, private=False)}")
-    env.out(f"data:     {describe(env.paths.data_dir, private=True)}")
-    env.out(f"state:    {describe(env.paths.state_dir, private=True)}")
+    for name, shown, directory, private in (
+        ("config", env.paths.config_file, env.paths.config_dir, False),
+        ("data", env.paths.data_dir, env.paths.data_dir, True),
+        ("state", env.paths.state_dir, env.paths.state_dir, True),
+    ):
+        trouble = not_writable(directory)
+        env.out(f"{name + ':':<9} {describe(shown, private)}{trouble}")
+        healthy = healthy and not trouble
     sessions = env.paths.state_dir / "sessions"
     count = len(list(sessions.glob("*.session"))) if sessions.is_dir() else 0
     env.out(f"sessions: {describe(sessions, private=True)}, {count} saved")
