@@ -57,19 +57,3 @@ class Config:
             raw.get("history", {}).get("keep_runs", cls.keep_runs),
             float(raw.get("run", {}).get("account_deadline", cls.account_deadline)),
         )
-
-    def save(self, path: Path) -> None:
-        raw: dict = {}
-        if self.chromium:
-            raw["browser"] = {"chromium": self.chromium}
-        if self.keep_runs != 50:
-            raw["history"] = {"keep_runs": self.keep_runs}
-        if self.account_deadline != 300:
-            raw["run"] = {"account_deadline": self.account_deadline}
-        if self.options:
-            raw["platform"] = self.options
-        raw["account"] = [
-            {k: v for k, v in (("platform", a.platform), ("username", a.username), ("name", a.name)) if v}
-            for a in self.accounts
-        ]
-        write_atomic(path, tomli_w.dumps(raw).encode(), mode=0o600)

@@ -22,6 +22,13 @@ def _store():
         raise UserError(str(exc)) from None
 
 
+def _failed(exc: Exception, path, nothing: str) -> UserError:
+    """A config that cannot be written or a keyring that refuses, as one line; the config is as it was."""
+    if isinstance(exc, OSError):
+        return UserError(f"cannot write {path}: {exc.strerror or type(exc).__name__}; {nothing}")
+    return UserError(f"{exc}; {nothing}")
+
+
 @click.group()
 def credentials() -> None:
     """Store, list and forget account credentials (kept in the OS keyring)."""
@@ -35,32 +42,45 @@ def credentials() -> None:
 def set_(platform: str, username: str, name: str, totp: bool) -> None:
     """Store the password (or with --totp the 2FA secret) for USERNAME on PLATFORM.
 
-    It is asked for, hidden, or read from standard input; never taken from the command line.
+    At a terminal it is asked for twice, hidden; otherwise one line is read from standard input, exactly as
+    given. Never taken from the command line.
     """
-    from runner.config import Account
-    from runner.credentials import set_secret
+    from runner import config_edit
+    from runner.credentials import KeyringUnavailable, set_secret
     from runner.sessions import RejectedPasswords
 
-    env, config = _store()
+    if not username.strip():
+        raise UserError("empty user name; nothing stored")
+    env, _ = _store()
     what = "2FA (TOTP) secret" if totp else "password"
-    secret = env.prompt_secret(f"{what.capitalize()} for {username} on {platform}").strip()
+    secret = env.prompt_secret(f"{what.capitalize()} for {username} on {platform}")
     if not secret:
         raise UserError(f"empty {what}; nothing stored")
     if totp:
         import base64
         import binascii
 
-        secret = secret.replace(" ", "").upper()
+        secret = "".join(secret.split()).upper()  # shown in groups of four under the QR code
         try:
             base64.b32decode(secret + "=" * (-len(secret) % 8))
         except binascii.Error:
             raise UserError("that is not a TOTP secret (base32, as shown under the QR code)") from None
-    set_secret(platform, username, secret, kind="totp" if totp else "password")
+    path = env.paths.config_file
+    # The account first, then its secret; the config goes back as it was if the keyring fails, so there is never
+    # a password without an account (the reverse would need the old password read back to undo it).
+    try:
+        with config_edit.restored_on_error(path):
+            config_edit.add_account(path, platform, username, name)
+            set_secret(platform, username, secret, kind="totp" if totp else "password")
+    except (OSError, config_edit.ConfigEditError, KeyringUnavailable) as exc:
+        raise _failed(exc, path, "nothing stored") from None
     if not totp:  # a new password may be tried again at once
-        RejectedPasswords(env.paths.state_dir / "rejected-passwords.json").clear(platform, username)
-    if not any(a.platform == platform and a.username == username for a in config.accounts):
-        config.accounts.append(Account(platform, username, name))
-        config.save(env.paths.config_file)
+        hold = env.paths.state_dir / "rejected-passwords.json"
+        try:
+            RejectedPasswords(hold).clear(platform, username)
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            env.err(f"warning: cannot write {hold} ({why}): the 24-hour hold after a rejected password stays")
     env.out(f"stored the {what} for {username} on {platform} in the keyring")
 
 
@@ -82,14 +102,18 @@ def list_() -> None:
 @click.argument("username")
 def delete(platform: str, username: str) -> None:
     """Forget USERNAME on PLATFORM: its password in the keyring and its entry in the config."""
-    from runner.credentials import delete_secret
+    from runner import config_edit
+    from runner.credentials import KeyringUnavailable, delete_secret
 
-    env, config = _store()
-    removed = delete_secret(platform, username)
-    delete_secret(platform, username, kind="totp")
-    kept = [a for a in config.accounts if not (a.platform == platform and a.username == username)]
-    if len(kept) == len(config.accounts) and not removed:
+    env, _ = _store()
+    path = env.paths.config_file
+    try:
+        with config_edit.restored_on_error(path):  # the entry goes back if the keyring fails
+            listed = config_edit.remove_account(path, platform, username)
+            removed = delete_secret(platform, username)
+            delete_secret(platform, username, kind="totp")
+    except (OSError, config_edit.ConfigEditError, KeyringUnavailable) as exc:
+        raise _failed(exc, path, "nothing removed") from None
+    if not listed and not removed:
         raise UserError(f"no account {username} on {platform}")
-    config.accounts = kept
-    config.save(env.paths.config_file)
     env.out(f"forgot {username} on {platform}")
