@@ -6,10 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomli_w
-
 from runner import schema
-from runner.paths import write_atomic
 
 
 class ConfigError(Exception):

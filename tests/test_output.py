@@ -42,7 +42,7 @@ def test_a_pipe_keeps_each_result_on_one_line(monkeypatch):
 
 
 def test_help_names_platform_whole_and_lists_the_names():
-    for args in (("--help",), ("login", "--help"), ("history", "--help")):
+    for args in (("--help",), ("login", "--help"), ("history", "--help"), ("credentials", "set", "--help")):
         done = optout(*args, env={"COLUMNS": "80"})
         assert done.returncode == 0
         assert "PLATFORM is one of: x, linkedin" in " ".join(done.stdout.split())

@@ -126,11 +126,28 @@ def test_a_signal_reports_what_finished_and_records_the_rest_as_interrupted(scen
     wait_for(lambda: not processes_tagged(tag), "the browser and the driver to exit", timeout=30)
 
 
-def test_a_signal_before_the_browser_starts_is_its_exit_code_and_one_line(optout_home):
-    """Stopped while it waits on a password prompt that never comes: no traceback, no "Aborted!"."""
+def reading_stdin(pid: int) -> bool:
+    """The kernel's view: is the process blocked in read(0, ...), i.e. waiting for the password line?"""
+    try:
+        return Path(f"/proc/{pid}/syscall").read_text().split()[:2] == ["0", "0x0"]
+    except OSError:
+        return False
+
+
+def test_a_signal_before_the_browser_starts_is_its_exit_code_and_one_line(optout_home, tmp_path):
+    """Stopped while it waits on a password that never comes: no traceback, no "Aborted!"."""
+    # A keyring the command accepts (a file backend in tmp_path, opted in), so it really gets to the prompt.
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "OPTOUT_ALLOW_PLAINTEXT_KEYRING": "1",
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
     child = subprocess.Popen(
         [OPTOUT_RUN, "credentials", "set", "x", "jane"],
         cwd=ROOT,
+        env=env,
         stdin=subprocess.PIPE,  # held open: the command waits for the password
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -139,7 +156,9 @@ def test_a_signal_before_the_browser_starts_is_its_exit_code_and_one_line(optout
         preexec_fn=default_signals,
     )
     try:
-        wait_for(lambda: catches(child.pid, signal.SIGTERM) or child.poll() is not None, "its handlers", timeout=30)
+        wait_for(lambda: reading_stdin(child.pid) or child.poll() is not None, "the password prompt", timeout=30)
+        assert child.poll() is None, child.communicate()
+        assert catches(child.pid, signal.SIGINT)
         os.killpg(child.pid, signal.SIGINT)
         out, err = child.communicate(timeout=30)
     finally:

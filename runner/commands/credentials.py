@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-import flows
-from runner.commands import UserError, environment
+from runner.commands import PLATFORM, PLATFORMS_LISTED, UserError, environment
 
-PLATFORM = click.Choice(flows.names(), case_sensitive=False)
 
 
 def _store():
@@ -34,8 +32,8 @@ def credentials() -> None:
     """Store, list and forget account credentials (kept in the OS keyring)."""
 
 
-@credentials.command("set")
-@click.argument("platform", type=PLATFORM)
+@credentials.command("set", epilog=PLATFORMS_LISTED)
+@click.argument("platform", type=PLATFORM, metavar="PLATFORM")
 @click.argument("username")
 @click.option("--name", default="", help="A label for this account, when you have several on one platform.")
 @click.option("--totp", is_flag=True, help="Store the account's 2FA (TOTP) secret instead of its password.")
@@ -97,8 +95,8 @@ def list_() -> None:
         env.out(f"{a.platform}  {a.username}" + (f"  ({a.name})" if a.name else "") + f"  {stored}")
 
 
-@credentials.command("delete")
-@click.argument("platform", type=PLATFORM)
+@credentials.command("delete", epilog=PLATFORMS_LISTED)
+@click.argument("platform", type=PLATFORM, metavar="PLATFORM")
 @click.argument("username")
 def delete(platform: str, username: str) -> None:
     """Forget USERNAME on PLATFORM: its password in the keyring and its entry in the config."""
