@@ -1,17 +1,19 @@
 """What a failure leaves behind for whoever debugs it: screenshot, HTML, URL and a trace of the opt-out part.
 
 Kept per run under the state dir's runs/<history run id>/ folder (0700). File names carry only the platform, a hash of the
-account and the setting id, never a user name or a secret.
+account and the setting id, never a user name or a secret; traces are kept only once scrubbed of cookies and tokens.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from pathlib import Path
 
 from playwright.async_api import Page
 
 from runner.paths import private_dir, write_atomic
+from runner.tracescrub import scrub_trace
 
 
 class Evidence:
@@ -43,15 +45,30 @@ class Evidence:
         return private_dir(self.folder(platform, username)) / "trace.zip"
 
     async def keep_trace(self, tracing, platform: str, username: str) -> None:
-        """Stop tracing into a temporary file, make it 0600, then rename it into place (Playwright writes 0644)."""
+        """Stop tracing into a temporary file and keep only a copy scrubbed of cookies and tokens."""
         path = self.trace_path(platform, username)
-        tmp = path.with_name(f".{path.name}.tmp")
+        raw = path.with_name(f".{path.name}.raw.tmp")
         try:
-            await tracing.stop(path=tmp)
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+            await tracing.stop(path=raw)
+        except BaseException:
+            raw.unlink(missing_ok=True)
+            raise
+        # In a thread: a large trace must not hold up the other accounts, and a stop signal arriving meanwhile
+        # must not leave half a file or the raw trace behind.
+        await asyncio.to_thread(scrub_into_place, raw, path)
+
+
+def scrub_into_place(raw: Path, path: Path) -> None:
+    """Write the scrubbed copy (runner/tracescrub.py) to a 0600 temporary file and rename it into place; the raw
+    trace (Playwright writes it 0644) is removed whatever happens."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        raw.chmod(0o600)
+        scrub_trace(raw, tmp)
+        tmp.replace(path)
+    finally:
+        raw.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def pointer(folder: Path, trace: bool) -> str:

@@ -1,5 +1,8 @@
-"""No secret anywhere: every scenario of every platform, run with a sentinel password and TOTP secret,
-then everything the tool wrote is searched for them (and for the TOTP codes of the run's time)."""
+"""No secret anywhere: every scenario of every platform, run with a sentinel password, TOTP secret and session
+cookie value, then everything the tool wrote is searched for them (and for the TOTP codes of the run's time).
+
+The cookie belongs in one place only, the encrypted session store: decrypted, a session may hold it; nothing on
+disk in the clear may (traces record every Cookie and Set-Cookie header unless scrubbed)."""
 
 from __future__ import annotations
 
@@ -20,15 +23,18 @@ from tests.conftest import FIXTURES, OPTOUT_RUN, ROOT
 
 SENTINEL = "Sentinel-Pa55word-7f3a91"
 TOTP = "SENTINELTOTPSECRETQ2XZ5KL7MN3OP4"
+COOKIE = "Sentinel-Session-Cookie-4c19e2"  # the value the harness's sign-in sets as the session cookie
 
 
 def sentinel_fixtures(target: Path) -> list[Path]:
-    """A copy of fixtures/ whose accounts use the sentinel password and TOTP secret."""
+    """A copy of fixtures/ whose accounts use the sentinel password and TOTP secret, and whose sign-ins set the
+    sentinel cookie value."""
     shutil.copytree(FIXTURES, target)
     for manifest in target.glob("*/*/manifest.toml"):
         text = manifest.read_text()
         text = re.sub(r'(?m)^password = ".*"$', f'password = "{SENTINEL}"', text)
         text = re.sub(r'(?m)^totp = ".*"$', f'totp = "{TOTP}"', text)
+        text = re.sub(r"(?m)^\[session\]$", f'[session]\ntoken = "{COOKIE}"', text)
         manifest.write_text(text)
     return sorted(m.parent for m in target.glob("*/*/manifest.toml"))
 
@@ -82,6 +88,8 @@ def test_no_sentinel_anywhere_the_tool_writes(tmp_path):
 
     def found(where: str, data: bytes) -> list[str]:
         secrets = [where for n in needles if n in data]
+        if COOKIE.encode() in data and not where.endswith(" (decrypted)"):
+            secrets.append(f"{where} (session cookie)")
         if any(where == place or where.startswith(place + "/") for place in typed_in):
             secrets += [f"{where} (TOTP code)" for _ in code_pattern.finditer(clock.sub(b"", data))][:1]
         return secrets
@@ -93,7 +101,10 @@ def test_no_sentinel_anywhere_the_tool_writes(tmp_path):
     files = [p for p in homes.rglob("*") if p.is_file()]
     assert any(p.suffix == ".session" for p in files) and any(p.name == "trace.zip" for p in files)
     assert any(p.suffix in (".db", ".sqlite", ".sqlite3") for p in files), "the history database was written"
+    decrypted = []
     for path in files:
         for where, data in texts(path, keys):
             hits += found(where, data)
+            decrypted += [data] if where.endswith(" (decrypted)") else []
     assert hits == []
+    assert any(COOKIE.encode() in data for data in decrypted), "the sentinel cookie was set, and only the store holds it"
