@@ -9,7 +9,9 @@ from datetime import datetime
 from runner.engine import Job
 from runner.env import Environment
 from runner.exitcodes import ExitStatus
+from runner.paths import UNSAVED
 from runner.results import Reason, Result, Status
+from runner.stop import STOP
 from runner.tables import print_table
 
 MARK = {
@@ -38,6 +40,24 @@ class Progress:
         else:
             counts = Counter(r.status.value for r in results)
             self.env.err(f"✓ {who}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def final(
+    env: Environment, results: list[Result], status: ExitStatus, drift: list, json_out: bool, quiet: bool, replay: list[dict] | None
+) -> None:
+    """The run's last words: its results (JSON or for people), then, once, what the disk could not hold, so a disk
+    that could not hold something never hides them. A terminal that hung up when a signal ended the run costs
+    nothing: the history has every result, and the exit status says what happened."""
+    try:
+        if json_out:
+            as_json(env, results, status, replay, drift)
+        else:
+            human(env, results, status, drift, quiet)
+        if UNSAVED.line():
+            env.err(UNSAVED.line())
+    except OSError:
+        if not STOP.requested:
+            raise
 
 
 def human(env: Environment, results: list[Result], status: ExitStatus, drift: list = (), quiet: bool = False) -> None:

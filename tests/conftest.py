@@ -58,7 +58,7 @@ async def replay_run(browser, *scenarios, on_event=None, **options):
     """Run scenarios through the engine in the shared test browser; return results and the harnesses."""
     from runner.credentials import throwaway_keyring
     from runner.engine import Options, run_jobs
-    from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
+    from runner.plan import REPLAY_TIMEOUT_MS, replay_jobs
 
     with throwaway_keyring():
         jobs, harnesses = replay_jobs(list(scenarios))

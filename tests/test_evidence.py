@@ -45,7 +45,7 @@ async def test_an_account_failure_after_sign_in_keeps_evidence_of_the_page_in_us
     from runner.evidence import Evidence
     from runner.flow import Failed, Reason
     from runner.replay import Scenario
-    from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
+    from runner.plan import REPLAY_TIMEOUT_MS, replay_jobs
     from tests.conftest import FIXTURES
 
     class BrokenListing(flows.load("x")):

@@ -101,7 +101,7 @@ async def test_trouble_opening_one_accounts_first_page_never_ends_another(browse
     from runner.credentials import throwaway_keyring
     from runner.engine import Options, run_jobs
     from runner.replay import Scenario
-    from runner.run import REPLAY_TIMEOUT_MS, replay_jobs
+    from runner.plan import REPLAY_TIMEOUT_MS, replay_jobs
     from tests.conftest import FIXTURES
 
     with throwaway_keyring():

@@ -6,23 +6,21 @@ from pathlib import Path
 
 import click
 
-from runner.commands import UserError, environment
+from runner.commands import UserError, environment, run_options
 
 
 def _check_extra(extra: tuple[str, ...]) -> tuple[str, ...]:
     """Extra options for the scheduled run (after `--`) must be options of the main command, and paths absolute."""
     if not extra:
         return extra
-    from runner.cli import cli
-
     if any(a in ("-h", "--help") for a in extra):
         raise UserError("--help cannot be scheduled")
     try:
-        ctx = cli.make_context("optout-run", ["--all", "--quiet", *extra])
+        ctx = run_options.parse(["--all", "--quiet", *extra])
     except click.ClickException as exc:
         raise UserError(f"the options to schedule are not valid: {exc.format_message()}") from None
-    if ctx.protected_args or ctx.args:
-        raise UserError(f"only options of the main command can be scheduled, not {' '.join(ctx.protected_args + ctx.args)!r}")
+    if ctx.args:
+        raise UserError(f"only options of the main command can be scheduled, not {' '.join(ctx.args)!r}")
     replay = ctx.params.get("replay")
     if replay is not None and not Path(replay).is_absolute():
         raise UserError(f"--replay {replay}: give an absolute path (scheduled runs start in another directory)")
