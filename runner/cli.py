@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 import click
 
@@ -12,38 +11,16 @@ import flows
 from runner.commands import credentials as _credentials
 from runner.commands import doctor as _doctor
 from runner.commands import session as _session
-from runner.commands import PLATFORM, PLATFORMS_LISTED, UserError, environment
+from runner.commands import UserError, environment
 from runner.commands import history as _history
 from runner.commands import schedule as _schedule
 from runner.commands import status as _status
+from runner.commands.run_options import HELP_OPTIONS, run_options
 from runner.exitcodes import HELP
 
 
-@click.group(invoke_without_command=True, epilog=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--all", "run_all", is_flag=True, help="Every configured account of every platform.")
-@click.option(
-    "-p",
-    "--platform",
-    "platforms",
-    multiple=True,
-    type=PLATFORM,
-    metavar="PLATFORM",
-    help=f"Run this platform (repeatable). {PLATFORMS_LISTED}",
-)
-@click.option("--check", is_flag=True, help="Read only: report what is exposed, change nothing.")
-@click.option("--headed", is_flag=True, help="Show the browser (needs a display; try xvfb-run).")
-@click.option("--slow-mo", type=click.IntRange(min=0), default=0, metavar="MS", help="Slow each browser action down.")
-@click.option("--jobs", type=click.IntRange(1, 32), default=4, show_default=True, help="Accounts run at once.")
-@click.option("--json", "json_out", is_flag=True, help="One JSON document with every result on stdout.")
-@click.option(
-    "--replay",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Run offline against recorded fixtures: a scenario directory or a fixtures root.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="For cron: print nothing when all is opted out, else a short report.")
-@click.option("--trace", is_flag=True, help="Keep Playwright traces of successful runs too (failures always keep one).")
-@click.option("--pause", is_flag=True, help="Open the Playwright inspector at the settings page (implies --headed).")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.group(invoke_without_command=True, epilog=HELP, context_settings=HELP_OPTIONS)
+@run_options
 @click.pass_context
 def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, json_out, replay, quiet, trace, pause, verbose) -> None:
     """Switch off AI training and data sharing on your accounts, and prove it by reading each setting back.
@@ -65,7 +42,8 @@ def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, js
         return
     if not run_all and not platforms:
         raise click.UsageError("choose platforms with -p NAME (repeatable) or run them all with --all")
-    from runner.run import RunRequest, execute
+    from runner.plan import RunRequest
+    from runner.run import execute
 
     if headed or pause:
         from runner.interactive import has_display
@@ -91,7 +69,7 @@ def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, js
 
 @cli.command()
 def platforms() -> None:
-    """Each platform, its settings, the opted-out state, and what opting out costs you."""
+    """Each platform, its settings, the opted-out state, what opting out costs you, and how each setting is known."""
     env = environment()
     for name in flows.names():
         flow = flows.load(name)
@@ -101,9 +79,14 @@ def platforms() -> None:
         for s in flow.settings:
             state = {True: "on", False: "off"}.get(s.opted_out, s.opted_out)  # type: ignore[arg-type]
             optional = "" if s.default else "  [optional]"
-            env.out(f"  - {s.id}: {s.label!r} -> {state}{optional}")
-            env.out(f"      where: {s.url}")
+            per = f"{s.repeats.upper()}NAME" if s.repeats else ""  # a setting per blog: BLOGNAME stands for each
+            env.out(f"  - {s.id}: {s.label.replace('{subject}', per)!r} -> {state}{optional}")
+            env.out(f"      where: {s.url.replace('{subject}', per)}")
             env.out(f"      cost:  {s.cost}")
+            known = s.provenance
+            env.out(f"      known: {known.status} as of {known.on} ({known.source})")
+            if s.broken:
+                env.out(f"      BROKEN: {s.broken}; runs skip it and ask you to switch it by hand")
         env.out()
 
 
