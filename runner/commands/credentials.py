@@ -7,15 +7,16 @@ import click
 from runner.commands import PLATFORM, PLATFORMS_LISTED, UserError, environment
 
 
-
 def _store():
+    """The config first, then the keyring: a broken config is named even on a machine with no usable keyring."""
     from runner.config import Config, ConfigError
     from runner.credentials import KeyringUnavailable, check_backend
 
     env = environment()
     try:
+        config = Config.load(env.paths.config_file)
         check_backend(env.stdin_isatty)
-        return env, Config.load(env.paths.config_file)
+        return env, config
     except (ConfigError, KeyringUnavailable) as exc:
         raise UserError(str(exc)) from None
 
