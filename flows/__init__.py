@@ -1,7 +1,8 @@
 """The explicit registry of platform flows (yt-dlp style): name -> "module:Class", imported only when needed.
 
-Adding a platform: write flows/<name>.py, selectors/<name>.toml and fixtures/<name>/<scenario>/,
-then add one line here. tests/test_registry.py checks that every entry has all of them.
+Adding a platform: write flows/<name>.py (a class with a name and a docstring), selectors/<name>.toml (its data:
+docs/steps.md) and fixtures/<name>/<scenario>/, then add one line here. tests/test_registry.py checks that every
+entry has all of them.
 """
 
 from __future__ import annotations

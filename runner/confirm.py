@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import ElementHandle, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from runner.errors import Failed
 from runner.locate import build
 from runner.results import Reason
 from runner.settle import QUIET
@@ -81,8 +82,6 @@ async def answer(page: Page, flow: "Flow", setting: "Setting", saved: asyncio.Fu
 
 
 async def confirm_dialog(page: Page, flow: "Flow", setting: "Setting", dialog: ElementHandle) -> None:
-    from runner.flow import Failed
-
     text = " ".join((await dialog.inner_text()).split())
     title = await dialog_title(dialog) or text[:60]
     declared = setting.confirm and await flow.loc.present(page, setting.confirm)  # the flow expects this dialog

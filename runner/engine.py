@@ -10,7 +10,7 @@ import structlog
 from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from runner import expand
+from runner import expand, pagestate
 from runner.config import Account
 from runner.credentials import get_secret
 from runner.flow import Credentials, Failed, Flow, FlowError, NeedsPerson, NotOffered, Setting
@@ -56,7 +56,7 @@ class Job:
     @property
     def web_settings(self) -> int:
         """How many settings need the browser: a rough measure of how long the job takes."""
-        return sum(1 for s in self.settings if not s.app_steps)
+        return sum(1 for s in self.settings if s.needs_browser)
 
     @property
     def memory_key(self) -> str:
@@ -127,6 +127,7 @@ class AccountRun:
     def __init__(self, browser: Browser, job: Job, options: Options, prepare: PrepareContext | None) -> None:
         self.browser, self.job, self.options, self.prepare = browser, job, options, prepare
         self.flow = job.flow_cls(Locators(job.platform, options.timeout_ms), job.options)
+        self.flow.before_secret = self.discard_trace  # a secret typed after sign-in must never reach a trace
         self.results: list[Result] = []
         self.secrets: list[str] = []
         self.context: BrowserContext | None = None
@@ -166,6 +167,12 @@ class AccountRun:
             if setting.app_steps:  # no browser can do this one: say exactly what to tap
                 detail = f"{setting.label!r} exists only in the {self.flow.title} app: {setting.app_steps}"
                 self.results.append(self.result(setting.id, Status.NEEDS_MANUAL, Reason.APP_ONLY, detail))
+            elif setting.broken:  # known not to work on the site now: nothing is tried, a person does it
+                detail = (
+                    f"optout-run knows {setting.label!r} does not work on {self.flow.title} now ({setting.broken}); "
+                    f"nothing was tried: switch it by hand at {setting.url}"
+                )
+                self.results.append(self.result(setting.id, Status.NEEDS_MANUAL, Reason.SELECTOR_NOT_FOUND, detail))
         if len(self.results) == len(self.job.settings):
             return self.results
         sessions = self.options.sessions
@@ -232,11 +239,9 @@ class AccountRun:
 
     async def settings(self) -> None:
         flow, job, page = self.flow, self.job, self.page
-        web = [s for s in job.settings if not s.app_steps]
+        web = [s for s in job.settings if s.needs_browser]
         found = await flow.open(page, web[0])
-        if flow.on_challenge_url(page) or found == "challenge":
-            raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
-        if found == flow.signed_out_marker or flow.on_signed_out_url(page):
+        if pagestate.signed_out(page, flow, found):
             creds = credentials(flow, job.account)
             self.secrets += [creds.password, creds.totp_secret]
             await sign_in(page, flow, job, creds, self.options)
@@ -268,6 +273,12 @@ class AccountRun:
                 evidence = await self.keep_evidence(setting.id.replace(":", "-"))
                 result = self.result(result.setting, result.status, result.reason, result.detail + evidence)
             self.results.append(result)
+
+    async def discard_trace(self) -> None:
+        """Stop the trace and keep nothing of it: what comes next types a secret, and traces record typing."""
+        if self.tracing and self.context is not None:
+            await self.context.tracing.stop()
+            self.tracing = False
 
     async def start_tracing(self, page: Page) -> None:
         """DOM snapshots and network, no screencast: it costs about 8% of a run and the failure screenshot says enough."""
@@ -419,9 +430,7 @@ async def load_and_read(
     verify: the read-back after the change; a value that changes while we watch is a mismatch, never a success.
     """
     found = await flow.open(page, setting) if opened is NOT_OPENED else opened
-    if flow.on_challenge_url(page) or found == "challenge":
-        raise NeedsPerson(Reason.CHALLENGE, f"{flow.title} shows a security check; {flow.login_hint()}")
-    if found == flow.signed_out_marker or flow.on_signed_out_url(page):
+    if pagestate.signed_out(page, flow, found):
         raise Failed(Reason.LOGIN_REJECTED, f"{flow.title} signed this account out during the run; run it again")
     if not await settled(page, flow) and found is None:
         raise SelectorNotFound(setting.opener or setting.target)  # missing() tells a slow page from a changed one

@@ -9,7 +9,8 @@ checkbox is worse than reporting that the page changed.
 Besides locators a file may hold two lists of words: `languages = ["en", "de"]`, the page languages its
 wordings cover, and `dismiss = ["cookie_banner"]`, overlays the engine dismisses (runner/dismiss.py), each
 named NAME (the overlay) with NAME_button (what answers it, found inside it). selectors/_shared.toml holds
-the dismissals every platform gets.
+the dismissals every platform gets. The reserved tables (runner/sitedata.py: [flow], [sign_in], [states], ...)
+are the flow's data, not locators; a sign-in pack a file extends lends it the locators it does not name itself.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from runner.wording import name_pattern
 
 KINDS = ("role", "label", "text", "placeholder", "testid", "css")
+
+
+class BadLocators(ValueError):
+    """A selectors file whose locators cannot be used; `key` names the entry (runner/sitedata.py finds its line)."""
+
+    def __init__(self, path: Path, key: str, message: str) -> None:
+        super().__init__(f"{path}: {key}: {message}")
+        self.path, self.key, self.message = path, key, message
 
 
 class SelectorNotFound(Exception):
@@ -43,25 +52,37 @@ def selectors_dir() -> Path:
 
 CONTROL_ROLES = ("checkbox", "switch", "menuitemcheckbox")  # on-off controls: a radio's trailing words tell choices apart
 WORD_LISTS = ("languages", "dismiss")  # the keys that are lists of words, not locators
+RESERVED = ("schema", "flow", "sign_in", "open", "states", "options", "subjects", "setting")  # runner/sitedata.py
 
 
 @cache
 def load(platform: str) -> dict[str, tuple[dict, ...]]:
     path = selectors_dir() / f"{platform}.toml"
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    table = {}
+    if raw.get("schema") != 1:
+        raise BadLocators(path, "schema", "must be 1 (the version of the selectors format this optout-run reads)")
+    pack = raw.get("sign_in", {}).get("extends") if isinstance(raw.get("sign_in"), dict) else None
+    table = dict(load(f"_signin_{pack}")) if pack else {}
     for name, candidates in raw.items():
+        if name in RESERVED:
+            continue
         if name in WORD_LISTS:
             if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
-                raise ValueError(f"{path}: {name} must be a list of words")
+                raise BadLocators(path, name, "must be a list of words")
             continue
+        if isinstance(candidates, dict):
+            raise BadLocators(path, name, f"unknown table (the reserved ones: {', '.join(RESERVED[1:])})")
         if not isinstance(candidates, list) or not candidates:
-            raise ValueError(f"{path}: {name} must be a non-empty list of fallbacks")
+            raise BadLocators(path, name, "must be a non-empty list of fallbacks")
         for candidate in candidates:
-            if sum(kind in candidate for kind in KINDS) != 1:
-                raise ValueError(f"{path}: {name}: each fallback needs exactly one of {', '.join(KINDS)}")
+            if not isinstance(candidate, dict) or sum(kind in candidate for kind in KINDS) != 1:
+                raise BadLocators(path, name, f"each fallback needs exactly one of {', '.join(KINDS)}")
         table[name] = tuple(candidates)
     return table
+
+
+def table_of(platform: str) -> dict[str, tuple[dict, ...]]:
+    return load(platform)
 
 
 @cache
@@ -97,6 +118,7 @@ class Locators:
         self.platform = platform
         self.table = load(platform)
         self.timeout_ms = timeout_ms
+        self.ready, self.skeleton = "ready", "skeleton"  # runner/settle.py; a platform's [states] ready may rename them
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ Single-page apps render placeholders first (unchecked, disabled, busy, skeletons
 later, and some show a cached value for a moment after a reload. So a control is read only when
 - the document has loaded and the page has no request, body read or short timer of its own in flight
   (an init script counts them; a timer a timer re-arms over and over is polling, not loading, and is left out),
-- the platform's declared `ready` locator is visible and no declared `skeleton` is left,
+- the platform's declared `ready` locator is visible and no declared `skeleton` is left ([states] ready),
 - the control is enabled, not aria-disabled and not (inside) aria-busy,
 and then the value is the same on two readings an animation frame apart (runner/engine.py). Every wait here is
 Playwright's own (`wait_for_function` polled on animation frames) and bounded by the run's timeout.
@@ -84,14 +84,14 @@ async def page_settled(page: Page, loc: Locators, timeout_ms: float | None = Non
         await page.wait_for_function(QUIET, polling="raf", timeout=timeout)
     except PlaywrightTimeout:
         raise Unsettled("the page kept loading") from None
-    if "ready" in loc.table:
+    if loc.ready in loc.table:
         try:
-            await loc.any_of(page, "ready").filter(visible=True).first.wait_for(timeout=timeout)
+            await loc.any_of(page, loc.ready).filter(visible=True).first.wait_for(timeout=timeout)
         except PlaywrightTimeout:
             raise Unsettled("the page never showed that it is ready") from None
-    if "skeleton" in loc.table:
+    if loc.skeleton in loc.table:
         try:
-            await loc.any_of(page, "skeleton").filter(visible=True).first.wait_for(state="detached", timeout=timeout)
+            await loc.any_of(page, loc.skeleton).filter(visible=True).first.wait_for(state="detached", timeout=timeout)
         except PlaywrightTimeout:
             raise Unsettled("placeholders stayed on the page") from None
 
@@ -110,7 +110,7 @@ async def still_loading(page: Page, loc: Locators) -> bool:
     try:
         if await page.evaluate(PENDING):
             return True
-        return "skeleton" in loc.table and await loc.any_of(page, "skeleton").filter(visible=True).count() > 0
+        return loc.skeleton in loc.table and await loc.any_of(page, loc.skeleton).filter(visible=True).count() > 0
     except Exception:  # a page mid-navigation cannot answer: it is loading
         return True
 

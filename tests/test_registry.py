@@ -1,25 +1,30 @@
-"""Offline meta-tests over the registry (gallery-dl style): every flow has its selectors, fixtures and scenarios."""
+"""Offline meta-tests over the registry (gallery-dl style): every flow has its data, selectors, fixtures and scenarios,
+and the data holds its contract for every command (run, login, logout)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 import pytest
 
 import flows
+from runner import sitedata
 from runner.flow import Flow, Setting
 from runner.locate import KINDS, load, selectors_dir
 from runner.replay import Scenario
+from runner.steps import names_in
 from tests.conftest import FIXTURES, ROOT
 
 NAMES = flows.names()
-SIGN_IN_NAMES = ("username", "password", "submit", "signed_in", "login_error", "challenge")
+LOGIN_NAMES = ("username", "password")  # what `optout-run login` types before the person takes over
 REQUIRED_SCENARIOS = ("exposed", "compliant", "wrong-password", "ui-changed")
-SELECTOR_FIELDS = ("target", "opener", "confirm", "save", "not_offered")
+# Flows that still need Python of their own, each with a comment in its module saying why data could not say it.
+WITH_CODE: dict[str, str] = {}
 
 
 def web_settings(flow: type[Flow]) -> list[Setting]:
-    return [s for s in flow.settings if not s.app_steps]
+    return [s for s in flow.settings if s.needs_browser]
 
 
 def scenarios(name: str) -> list[Scenario]:
@@ -46,23 +51,67 @@ def test_every_setting_is_complete_and_unique(name):
     assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z0-9_]+", i) for i in ids)
     for s in flow.settings:
         assert s.label and s.cost and len(s.cost) > 20, f"{s.id}: say what opting out costs"
-        assert s.app_steps or (s.url.startswith("https://") and s.target), s.id
+        assert s.app_steps or (s.url.startswith("https://") and (s.target or s.change)), s.id
         assert s.default or not s.app_steps, "app-only settings are always reported"
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_selectors_exist_for_every_name_the_flow_uses(name):
+def test_every_name_the_data_uses_exists_for_run_login_and_logout(name):
+    """The loader checks this at import; walked here again so a loader that stopped checking fails too."""
     flow = flows.load(name)
     table = load(name)
-    used = {getattr(s, f) for s in web_settings(flow) for f in SELECTOR_FIELDS} - {""}
-    if flow.sign_in_url:
-        used |= set(SIGN_IN_NAMES)
+    site = flow.site
+    used = set(names_in(site.sign_in)) | set(names_in(site.open))  # run: sign-in and the way to each page
+    for s in web_settings(flow):
+        used |= set(names_in(s.open)) | set(names_in(s.reveal)) | set(names_in(s.change))
+        used |= {s.target, s.confirm, s.not_offered, s.section, s.save.marker, s.save.button}
+        used |= {s.control.dialog, s.control.apply, s.control.item, s.control.done}
+        used |= {s.control.also.target} if s.control.also else set()
+    for state in site.states.values():  # run and login: what a page is
+        used |= {state.marker, state.code, state.submit, state.answer, state.skeleton}
     if web_settings(flow):
-        used.add(flow.signed_out_marker)
+        assert site.states["signed_out"].marker and site.states["challenge"].marker
+    if flow.sign_in_url:  # login: the form it fills and the marker it waits for
+        used |= set(LOGIN_NAMES) | {site.states["signed_in"].marker}
+        assert site.sign_in, "a password sign-in needs its steps"
+    used.discard("")
     assert used <= set(table), f"missing in selectors/{name}.toml: {sorted(used - set(table))}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_flow_modules_hold_no_platform_code_and_import_no_other_flow(name):
     source = (ROOT / "flows" / f"{name}.py").read_text()
-    for quoted in re.findall(r'(?:find|fill|fill_secret|any_of|present)\(\s*\w+,\s*"(\w+)"', source):
-        assert quoted in table, f"flows/{name}.py uses {quoted!r}, missing from selectors/{name}.toml"
+    tree = ast.parse(source)
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m == "flows" or m.startswith("flows.") for m in imported), "no flow imports another"
+    code = [n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if name in WITH_CODE:
+        assert code and WITH_CODE[name] in source, "say why data could not say it"
+    else:
+        assert code == [], f"flows/{name}.py has code {code}: say it in selectors/{name}.toml instead"
+
+
+def test_no_branch_on_a_platform_name_in_the_runner():
+    names = "|".join(re.escape(n) for n in NAMES)
+    branch = re.compile(rf"""(==|!=|\bin)\s*[(\[{{]?\s*["']({names})["']""")
+    for path in (ROOT / "runner").rglob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not branch.search(line.split("#")[0]), f"{path.name}:{number}: {line.strip()}"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "selectors").glob("*.toml")))
+def test_every_data_file_has_the_schema_version(name):
+    assert tomllib.loads((ROOT / "selectors" / f"{name}.toml").read_text())["schema"] == sitedata.SCHEMA
+    if name.startswith("_signin_"):
+        sitedata.load(name)  # a pack parses and its steps are well formed on their own
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_setting_says_how_it_is_known(name):
+    for s in flows.load(name).settings:
+        assert s.provenance.status in ("verified", "assumed") and len(s.provenance.source) > 10, s.id
+        assert re.fullmatch(r"20\d\d-\d\d-\d\d", s.provenance.on), s.id
 
 
 @pytest.mark.parametrize("name", NAMES)
