@@ -23,7 +23,7 @@ from runner.saving import check_save
 
 SCHEMA = 1
 
-FLOW_KEYS = {"title", "home_url", "sign_in_url", "sign_in_origins", "notes", "caveat"}
+FLOW_KEYS = {"title", "home_url", "sign_in_url", "sign_in_origins", "notes", "caveat", "summary"}
 STATE_KEYS = {
     "signed_out": {"marker", "urls"},  # the session is gone: sign in (first page) or report it (later)
     "signed_in": {"marker"},  # what `optout-run login` waits for
@@ -34,7 +34,7 @@ STATE_KEYS = {
     "ready": {"marker", "skeleton"},  # settled: the ready marker shows and no skeleton is left (runner/settle.py)
 }
 SETTING_KEYS = {
-    "id", "label", "url", "opted_out", "also_opted_out", "cost", "default", "mentions", "subject", "app_steps",
+    "id", "label", "summary", "url", "opted_out", "also_opted_out", "cost", "default", "mentions", "subject", "app_steps",
     "control", "confirm", "save", "not_offered", "provenance", "broken", "open", "reveal", "change",
 }
 PROVENANCE = {"verified", "assumed"}
@@ -274,6 +274,8 @@ def load(name: str) -> Site:
             check.fail((*where, "id"), f"{spec['id']!r} must be unique and of a-z, 0-9 and _")
         for key in ("label", "url", "cost"):
             check.text((*where, key), spec[key])
+        if "summary" in spec:  # its words in the README's platform table (runner/catalog.py)
+            check.text((*where, "summary"), spec["summary"])
         if not isinstance(spec["opted_out"], (bool, str)):
             check.fail((*where, "opted_out"), "must be true, false or the opted-out choice as the site words it")
         prov = spec["provenance"]

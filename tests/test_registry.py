@@ -115,6 +115,20 @@ def test_every_setting_says_how_it_is_known(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_the_config_takes_the_options_each_flow_declares_and_no_other(name):
+    from runner.schema import platform_table
+
+    assert set(platform_table(name).keys) == {"optional", *flows.load(name).site.options}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_setting_has_a_summary_for_the_readme_table(name):
+    for spec in flows.load(name).site.settings:
+        summary = spec.get("summary", "")
+        assert summary and len(summary) <= 60 and "|" not in summary, f"{spec['id']}: a few words for README.md"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_css_fallbacks_come_last(name):
     for key, candidates in load(name).items():
         kinds = [next(k for k in KINDS if k in c) for c in candidates]
