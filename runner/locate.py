@@ -11,10 +11,15 @@ wordings cover, and `dismiss = ["cookie_banner"]`, overlays the engine dismisses
 named NAME (the overlay) with NAME_button (what answers it, found inside it). selectors/_shared.toml holds
 the dismissals every platform gets. The reserved tables (runner/sitedata.py: [flow], [sign_in], [states], ...)
 are the flow's data, not locators; a sign-in pack a file extends lends it the locators it does not name itself.
+
+How a locator is known is data too (docs/steps.md, "Provenance"): a fallback may carry `provenance = { status =
+"verified" | "assumed", source = "...", on = "YYYY-MM-DD" }`, and `provenance.NAME = { ... }` (a top-level dotted
+key, next to the locator) says it for every fallback of NAME that has none of its own. Both are checked here.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -31,9 +36,10 @@ KINDS = ("role", "label", "text", "placeholder", "testid", "css")
 class BadLocators(ValueError):
     """A selectors file whose locators cannot be used; `key` names the entry (runner/sitedata.py finds its line)."""
 
-    def __init__(self, path: Path, key: str, message: str) -> None:
+    def __init__(self, path: Path, key: str, message: str, where: tuple = ()) -> None:
         super().__init__(f"{path}: {key}: {message}")
         self.path, self.key, self.message = path, key, message
+        self.where = where or (key,)  # the key path of the problem: ("grok_training", 3, "provenance")
 
 
 class SelectorNotFound(Exception):
@@ -53,6 +59,29 @@ def selectors_dir() -> Path:
 CONTROL_ROLES = ("checkbox", "switch", "menuitemcheckbox")  # on-off controls: a radio's trailing words tell choices apart
 WORD_LISTS = ("languages", "dismiss")  # the keys that are lists of words, not locators
 RESERVED = ("schema", "flow", "sign_in", "open", "states", "options", "subjects", "setting")  # runner/sitedata.py
+FALLBACK_KEYS = (*KINDS, "name", "exact", "provenance")  # what one fallback may say
+PROVENANCE = "provenance"  # provenance.NAME: how a locator is known, for its fallbacks that do not say it themselves
+PROVENANCE_KEYS = ("status", "source", "on")
+STATUSES = ("verified", "assumed")
+
+
+def provenance_problem(value) -> str:
+    """Why a provenance table is malformed ('' when it is fine)."""
+    if not isinstance(value, dict):
+        return 'must be a table: { status = "verified" or "assumed", source = "...", on = "YYYY-MM-DD" }'
+    unknown = [k for k in value if k not in PROVENANCE_KEYS]
+    if unknown:
+        return f"unknown key {unknown[0]!r} (known: {', '.join(PROVENANCE_KEYS)})"
+    missing = [k for k in PROVENANCE_KEYS if k not in value]
+    if missing:
+        return f"needs {', '.join(missing)}"
+    if value["status"] not in STATUSES:
+        return f"status {value['status']!r} is not one of: {', '.join(STATUSES)}"
+    if not isinstance(value["source"], str) or not value["source"].strip():
+        return "source must say where it is known from"
+    if not isinstance(value["on"], str) or not re.fullmatch(r"20\d\d-\d\d-\d\d", value["on"]):
+        return "on must be a date, YYYY-MM-DD"
+    return ""
 
 
 @cache
@@ -64,7 +93,7 @@ def load(platform: str) -> dict[str, tuple[dict, ...]]:
     pack = raw.get("sign_in", {}).get("extends") if isinstance(raw.get("sign_in"), dict) else None
     table = dict(load(f"_signin_{pack}")) if pack else {}
     for name, candidates in raw.items():
-        if name in RESERVED:
+        if name in RESERVED or name == PROVENANCE:
             continue
         if name in WORD_LISTS:
             if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates):
@@ -74,11 +103,43 @@ def load(platform: str) -> dict[str, tuple[dict, ...]]:
             raise BadLocators(path, name, f"unknown table (the reserved ones: {', '.join(RESERVED[1:])})")
         if not isinstance(candidates, list) or not candidates:
             raise BadLocators(path, name, "must be a non-empty list of fallbacks")
-        for candidate in candidates:
+        for i, candidate in enumerate(candidates):
             if not isinstance(candidate, dict) or sum(kind in candidate for kind in KINDS) != 1:
-                raise BadLocators(path, name, f"each fallback needs exactly one of {', '.join(KINDS)}")
+                raise BadLocators(path, name, f"each fallback needs exactly one of {', '.join(KINDS)}", (name, i))
+            unknown = [key for key in candidate if key not in FALLBACK_KEYS]
+            if unknown:
+                known = ", ".join(FALLBACK_KEYS)
+                raise BadLocators(path, name, f"unknown key {unknown[0]!r} in a fallback (known: {known})", (name, i, unknown[0]))
+            if PROVENANCE in candidate and (problem := provenance_problem(candidate[PROVENANCE])):
+                raise BadLocators(path, name, f"provenance: {problem}", (name, i, PROVENANCE))
         table[name] = tuple(candidates)
+    known = raw.get(PROVENANCE, {})
+    if not isinstance(known, dict):
+        raise BadLocators(path, PROVENANCE, "must be a table of locator names: provenance.NAME = { status, source, on }")
+    for name, value in known.items():
+        where = (f"{PROVENANCE}.{name}",)
+        if name not in table:
+            raise BadLocators(path, where[0], f"no locator named {name!r}", where)
+        if problem := provenance_problem(value):
+            raise BadLocators(path, where[0], problem, where)
     return table
+
+
+@cache
+def provenance(platform: str) -> dict[str, tuple[dict | None, ...]]:
+    """How each fallback of each locator is known: its own provenance, else its name's, else None (not said).
+
+    A sign-in pack's word on its own locators holds unless the platform says otherwise."""
+    table = load(platform)  # checked there
+    raw = tomllib.loads((selectors_dir() / f"{platform}.toml").read_text(encoding="utf-8"))
+    pack = raw.get("sign_in", {}).get("extends") if isinstance(raw.get("sign_in"), dict) else None
+    inherited = provenance(f"_signin_{pack}") if pack else {}
+    by_name = raw.get(PROVENANCE, {})
+    found = {}
+    for name, candidates in table.items():
+        from_pack = inherited.get(name, (None,) * len(candidates)) if name not in raw else (None,) * len(candidates)
+        found[name] = tuple(c.get(PROVENANCE) or by_name.get(name) or p for c, p in zip(candidates, from_pack))
+    return found
 
 
 def table_of(platform: str) -> dict[str, tuple[dict, ...]]:

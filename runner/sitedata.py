@@ -210,7 +210,7 @@ def load(name: str) -> Site:
         names = Anything() if name.startswith("_signin_") else frozenset(table_of(name))  # a pack: checked where used
     except BadLocators as exc:
         check = Checker(exc.path, exc.path.read_text(encoding="utf-8"))
-        check.fail((exc.key,), exc.message)
+        check.fail(exc.where, exc.message)
     base = load(pack) if pack else None
 
     flow = raw.get("flow", {})

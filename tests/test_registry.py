@@ -11,7 +11,7 @@ import pytest
 import flows
 from runner import sitedata
 from runner.flow import Flow, Setting
-from runner.locate import KINDS, load, selectors_dir
+from runner.locate import KINDS, load, provenance, selectors_dir
 from runner.replay import Scenario
 from runner.steps import names_in
 from tests.conftest import FIXTURES, ROOT
@@ -129,6 +129,16 @@ def test_every_setting_has_a_summary_for_the_readme_table(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_every_fallback_of_a_setting_s_control_says_how_it_is_known(name):
+    """Per fallback or per locator name (docs/steps.md, "Provenance"): what is verified and what is assumed is data."""
+    known = provenance(name)
+    for s in web_settings(flows.load(name)):
+        for target in {s.target, s.control.also.target if s.control.also else ""} - {""}:
+            missing = [i for i, p in enumerate(known[target]) if p is None]
+            assert not missing, f"{target}: fallbacks {missing} say nothing of how they are known"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_css_fallbacks_come_last(name):
     for key, candidates in load(name).items():
         kinds = [next(k for k in KINDS if k in c) for c in candidates]
@@ -201,3 +211,50 @@ def test_login_to_an_app_only_platform_says_there_is_nothing_to_sign_in_to():
     done = optout("login", "snapchat", env={"DISPLAY": ":99"})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "only in its app" in done.stderr
+
+
+# -- provenance of locators: data, checked at load ---------------------------------------------------------------
+
+from tests.test_steps import FLOW, LOCATORS, data, line_of_error, make_flow  # noqa: E402,F401 (data: a fixture)
+
+KNOWN = '{ status = "verified", source = "a page in this test", on = "2026-12-03" }'
+
+
+@pytest.mark.parametrize(
+    "edit, where, message",
+    [
+        (lambda t: t.replace('exact = true }]\ntoggle', 'exact = true, provenance = { status = "guessed", source = "x", on = "2026-12-03" } }]\ntoggle'),
+         "box = [", "status 'guessed' is not one of: verified, assumed"),
+        (lambda t: t.replace('exact = true }]\ntoggle', 'exact = true, provenance = { status = "assumed", source = "a test", on = "03.12.2026" } }]\ntoggle'),
+         "box = [", "on must be a date"),
+        (lambda t: t.replace('exact = true }]\ntoggle', 'exact = true, provenance = { status = "assumed", source = "a test", on = "2026-12-03", by = "me" } }]\ntoggle'),
+         "box = [", "unknown key 'by'"),
+        (lambda t: t.replace('exact = true }]\ntoggle', 'exact = true, provenanse = "assumed" }]\ntoggle'),
+         "box = [", "unknown key 'provenanse' in a fallback"),
+        (lambda t: t.replace("\ntoggle = [", f"\nprovenance.bx = {KNOWN}\ntoggle = ["), "provenance.bx =", "no locator named 'bx'"),
+        (lambda t: t.replace("\ntoggle = [", '\nprovenance.box = { status = "verified", on = "2026-12-03" }\ntoggle = ['),
+         "provenance.box =", "needs source"),
+    ],
+)
+def test_a_malformed_provenance_is_one_line_naming_the_file_and_the_line(data, edit, where, message):
+    text = edit(LOCATORS + FLOW)
+    with pytest.raises(ValueError) as caught:
+        make_flow(data, text)
+    assert line_of_error(caught.value) == next(i for i, line in enumerate(text.splitlines(), 1) if where in line)
+    assert message in str(caught.value)
+
+
+def test_a_fallback_s_own_provenance_wins_over_its_name_s(data):
+    own = '{ status = "assumed", source = "the input name is a guess", on = "2026-12-03" }'
+    text = LOCATORS.replace(
+        'box = [{ role = "checkbox", name = "Share my data", exact = true }]',
+        f'box = [\n  {{ role = "checkbox", name = "Share my data", exact = true }},\n  {{ css = "input[name=share]", provenance = {own} }},\n]\nprovenance.box = {KNOWN}',
+    )
+    make_flow(data, text + FLOW)
+    provenance.cache_clear()
+    try:
+        known = provenance("demo")
+        assert [p["status"] for p in known["box"]] == ["verified", "assumed"]
+        assert known["toggle"] == (None,) and known["password"] == (None,)  # a pack's locator says nothing here
+    finally:
+        provenance.cache_clear()
