@@ -4,13 +4,18 @@
 Prints: wall time with --jobs 1 and with the default (medians of five runs, taking turns) and how busy the
 machine's cores were in each; peak memory (PSS) of the whole process tree, browser included, from separate runs;
 navigations per setting on a re-check with saved sessions; `optout-run --help` start-up next to `python -c pass`.
-Exits 1 when a target is missed. Run: python scripts/benchmark.py
+Exits 1 when a target is missed. Run: python scripts/benchmark.py [--latency [KIND=MS,...]]
+
+Fixtures are local files, answered at once; `--latency` makes the replays answer as a real network would
+(OPTOUT_REPLAY_LATENCY, fixtures/README.md), by kind of response: documents, API calls, saves.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -18,15 +23,18 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from runner.replay import Scenario  # noqa: E402  (the harness's own reading of a manifest, `extends` included)
+
 FIXTURES = ROOT / "fixtures"
 OPTOUT = str(Path(sys.executable).parent / "optout-run")
 TARGETS = {"parallel_ratio": 0.6, "help_seconds": 0.3, "peak_mb": 1536}
+REALISTIC_LATENCY = "documents=150,api=60,saves=120"  # ms: a page from a CDN edge, an API call, a write
 REPEATS = 5
 
 
@@ -112,6 +120,10 @@ def recheck_root(target: Path) -> Path:
     for platform_dir in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
         source = platform_dir / ("compliant" if (platform_dir / "compliant").is_dir() else "exposed")
         shutil.copytree(source, target / platform_dir.name / "exposed")
+        manifest = target / platform_dir.name / "exposed" / "manifest.toml"  # compliant extends ../exposed: the original
+        manifest.write_text(
+            re.sub(r'(?m)^extends = "(.+)"$', lambda m: f"extends = {json.dumps(str((source / m.group(1)).resolve()))}", manifest.read_text())
+        )
         for shared in platform_dir.iterdir():
             if shared.is_dir() and not (shared / "manifest.toml").exists():
                 (target / platform_dir.name / shared.name).symlink_to(shared)
@@ -128,6 +140,15 @@ def startup(command: list[str]) -> float:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--latency", nargs="?", const=REALISTIC_LATENCY, metavar="KIND=MS,...",
+        help=f"replays answer with this latency per kind of response (documents, api, saves; default {REALISTIC_LATENCY})",
+    )
+    latency = parser.parse_args().latency
+    if latency:
+        os.environ["OPTOUT_REPLAY_LATENCY"] = latency  # every optout-run below inherits it
+        print(f"replay latency: {latency} ms")
     work = Path(tempfile.mkdtemp(prefix="optout-bench-"))
     ok = True
     try:
@@ -150,8 +171,8 @@ def main() -> int:
         again = run(["--all", "--replay", str(root)], work / "recheck").document
         sign_ins = sum(r["password_submissions"] for r in again["replay"])
         loads = Counter(line.split()[1] for r in again["replay"] for line in r["requests"] if line.endswith("-> page"))
-        sign_in_urls = {
-            tomllib.loads(m.read_text()).get("sign_in", {}).get("redirect") for m in root.glob("*/exposed/manifest.toml")
+        sign_in_urls = {  # as the harness composes them: a scenario may inherit its [sign_in]
+            Scenario.load(m.parent).manifest.get("sign_in", {}).get("redirect") for m in root.glob("*/exposed/manifest.toml")
         }
         sign_in_pages = [url for url in loads if url in sign_in_urls]
         web_results = [r for r in again["results"] if r["reason"] != "app_only"]

@@ -81,3 +81,110 @@ def write(parent, text: str, name: str = "broken"):
     scenario.mkdir()
     (scenario / "manifest.toml").write_text(text)
     return scenario
+
+
+# -- inheritance and patches ----------------------------------------------------------------------------------------
+
+GROK = "https://x.com/settings/grok_settings"
+EXPECT_ONLY = (
+    'extends = "../exposed"\ndescription = "A variant."\n\n'
+    '[expect]\nexit_status = 0\nresults = { grok_training = "changed/switched", partner_sharing = "changed/switched" }\n'
+)
+PATCHED = EXPECT_ONLY + f"\n[[page]]\nurl = \"{GROK}\"\nreplace = [{{ find = '{{{{checked:grok_training}}}}', with = 'disabled' }}]\n"
+
+
+def extending(tmp_path, text: str, name: str = "variant"):
+    """A scenario that extends a copy of x/exposed, next to it as fixtures/x/<scenario> sits."""
+    root = tmp_path / "x"
+    shutil.copytree(FIXTURES / "x" / "pages", root / "pages")
+    shutil.copytree(FIXTURES / "x" / "exposed", root / "exposed")
+    scenario = root / name
+    scenario.mkdir()
+    (scenario / "manifest.toml").write_text(text)
+    return scenario
+
+
+def only_line(done, scenario) -> str:
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert done.stdout == ""
+    return lines[0]
+
+
+def test_a_scenario_is_its_base_with_what_it_says_laid_over(tmp_path):
+    from runner.replay import Scenario
+
+    scenario = extending(
+        tmp_path,
+        'extends = "../exposed"\ndescription = "One page slow, one added, one state key changed."\n\n'
+        "[state]\ngrok_training = false\n\n"
+        f'[[page]]\nurl = "{GROK}"\ndelay_ms = 500\n\n'
+        '[[page]]\nurl = "https://x.com/settings/*"\nfile = "../pages/home.html"\n\n'
+        '[[save]]\nurl = "https://api.x.com/1.1/account/settings.json"\nremove = true\n\n'
+        '[expect]\nexit_status = 0\nresults = { grok_training = "compliant/already_opted_out" }\n',
+    )
+    base = Scenario.load(scenario.parent / "exposed").manifest
+    m = Scenario.load(scenario).manifest
+    assert m["description"].startswith("One page") and m["expect"]["exit_status"] == 0 and "saves" not in m["expect"]
+    assert m["state"] == {**base["state"], "grok_training": False}  # tables merge key by key
+    assert m["session"] == base["session"] and m["sign_in"] == base["sign_in"] and m["account"] == base["account"]
+    assert [p["url"] for p in m["page"]] == ["https://x.com/settings/*"] + [p["url"] for p in base["page"]]  # new first
+    grok = next(p for p in m["page"] if p["url"] == GROK)
+    assert grok["delay_ms"] == 500 and grok["auth"] is True and grok["file"].endswith("pages/grok_settings.html")
+    assert "save" not in m or m["save"] == []
+
+
+def test_an_extends_target_that_does_not_exist_is_exit_2_naming_it(tmp_path):
+    scenario = extending(tmp_path, EXPECT_ONLY.replace("../exposed", "../exposd"))
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert f"{scenario / 'manifest.toml'}: extends: " in line and "../exposd does not exist" in line
+
+
+def test_an_extends_cycle_is_exit_2(tmp_path):
+    scenario = extending(tmp_path, EXPECT_ONLY.replace("../exposed", "../other"))
+    (scenario.parent / "other").mkdir()
+    (scenario.parent / "other" / "manifest.toml").write_text(EXPECT_ONLY.replace("../exposed", "../variant"))
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert "extends: " in line and "cycle" in line
+
+
+def test_a_typo_in_an_extending_manifest_names_that_file(tmp_path):
+    scenario = extending(tmp_path, EXPECT_ONLY + f'\n[[page]]\nurl = "{GROK}"\nreplce = []\n')
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert line.endswith(f"{scenario / 'manifest.toml'}: page[1].replce: unknown key; did you mean 'replace'?")
+
+
+
+
+def test_a_patch_that_no_longer_matches_its_page_is_exit_2_naming_both_files(tmp_path):
+    from runner.replay import Scenario
+
+    scenario = extending(tmp_path, PATCHED)
+    loaded = Scenario.load(scenario)
+    grok = next(p for p in loaded.manifest["page"] if p["url"] == GROK)
+    assert 'name="allow_grok_training" type="checkbox" disabled>' in loaded.template(grok)
+    page = scenario.parent / "pages" / "grok_settings.html"
+    page.write_text(page.read_text().replace("{{checked:grok_training}}", "{{checked:allow_grok_training}}"))
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert f"{scenario / 'manifest.toml'}: page[1].replace[1].find: " in line
+    assert "does not occur in" in line and line.rstrip().endswith("(did the page change?)") and str(page) in line
+
+
+def test_a_patch_that_matches_twice_is_exit_2(tmp_path):
+    scenario = extending(tmp_path, PATCHED.replace("{{checked:grok_training}}", 'type="checkbox"'))
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert re.search(r"page\[1\]\.replace\[1\]\.find: .* occurs [2-9] times in ", line), line
+
+
+def test_removing_what_is_not_inherited_is_exit_2(tmp_path):
+    scenario = extending(tmp_path, EXPECT_ONLY + '\n[[save]]\nurl = "https://api.x.com/other"\nremove = true\n')
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert f"{scenario / 'manifest.toml'}: save[1].remove: expected an inherited save to remove" in line
+
+
+def test_a_page_change_for_a_url_the_base_does_not_serve_is_exit_2(tmp_path):
+    """A typo in the url of a patching entry would otherwise add a page nobody requests and patch nothing."""
+    scenario = extending(tmp_path, PATCHED.replace(GROK, GROK + "s"))
+    line = only_line(optout("-p", "x", "--replay", str(scenario)), scenario)
+    assert f"{scenario / 'manifest.toml'}: page[1].url: expected the url of an inherited page" in line
