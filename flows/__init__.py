@@ -25,6 +25,7 @@ REGISTRY: dict[str, str] = {
     "threads": "flows.threads:ThreadsFlow",
     "whatsapp": "flows.whatsapp:WhatsAppFlow",
     "snapchat": "flows.snapchat:SnapchatFlow",
+    "pinterest": "flows.pinterest:PinterestFlow",
 }
 
 
