@@ -345,6 +345,7 @@ MANIFEST_SCHEMA = Table(
                 "cookie": Value("a cookie name", lambda v: _text(v) and re.fullmatch(r"[!#-'*+.0-9A-Z^-z|~-]+", v) is not None),
                 "domain": TEXT,
                 "expired": FLAG,
+                "max_age": Value("seconds the cookie lasts (a whole number, 1 or more)", lambda v: _whole(v) and v >= 1),
                 "token": Value(
                     "a cookie value (printable, without spaces, quotes, commas, semicolons or backslashes)",
                     lambda v: isinstance(v, str) and re.fullmatch(r"[!#-+\--:<-\[\]-~]+", v) is not None,
@@ -770,6 +771,8 @@ class Harness:
         cookie = f"{session.get('cookie', 'replay_session')}={token}; Path=/; Secure; SameSite=Lax"
         if session.get("domain"):
             cookie += f"; Domain={session['domain']}"
+        if session.get("max_age"):  # a persistent cookie, as real sites set them: browsers keep only those on disk
+            cookie += f"; Max-Age={session['max_age']}"
         await route.fulfill(
             status=200,
             headers={"set-cookie": cookie, **await cors(request)},
