@@ -10,6 +10,7 @@ import click
 import flows
 from runner.commands import credentials as _credentials
 from runner.commands import doctor as _doctor
+from runner.commands import notify as _notify
 from runner.commands import session as _session
 from runner.commands import UserError, environment
 from runner.commands import history as _history
@@ -97,6 +98,7 @@ cli.add_command(_doctor.doctor)
 cli.add_command(_status.status)
 cli.add_command(_history.history)
 cli.add_command(_schedule.schedule)
+cli.add_command(_notify.notify)
 
 
 def main() -> None:

@@ -78,6 +78,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (platform, account, setting)
         )""",
     ),
+    (
+        # What each notification target was told and has not yet heard resolved, so a run says only what is new.
+        """CREATE TABLE notified (
+            target TEXT NOT NULL,           -- a [notify] target's name, never its URL (that is in the keyring)
+            platform TEXT NOT NULL,
+            account TEXT NOT NULL,
+            setting TEXT NOT NULL,
+            kind TEXT NOT NULL,             -- drift, failed, needs_manual (runner/notify.py EVENTS)
+            reason TEXT NOT NULL,
+            told_at TEXT NOT NULL,
+            PRIMARY KEY (target, platform, account, setting)
+        )""",
+    ),
 ]
 
 
@@ -261,6 +274,35 @@ class History:
 
     def runs(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
+
+    # -- what notification targets were told ----------------------------------------------------------------------
+
+    def notified(self, target: str) -> dict[tuple[str, str, str], sqlite3.Row]:
+        """The problems target was told about and has not heard resolved, by (platform, account, setting)."""
+        rows = self.conn.execute("SELECT * FROM notified WHERE target = ?", (target,)).fetchall()
+        return {(r["platform"], r["account"], r["setting"]): r for r in rows}
+
+    def remember_notified(
+        self, target: str, told: list[tuple[str, str, str, str, str]], forgotten: list[tuple[str, str, str]]
+    ) -> None:
+        """After target took a message: told holds (platform, account, setting, kind, reason) it now knows of,
+        forgotten the settings it needs to hear no more about. One transaction: a message is remembered whole."""
+        at = now()
+        with self.transaction() as conn:
+            conn.executemany(
+                "DELETE FROM notified WHERE target = ? AND platform = ? AND account = ? AND setting = ?",
+                [(target, *key) for key in forgotten],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO notified (target, platform, account, setting, kind, reason, told_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(target, *problem, at) for problem in told],
+            )
+
+    def forget_targets(self, keep: tuple[str, ...]) -> None:
+        """Forget what targets no longer in [notify] were told: one added again hears every open problem afresh."""
+        with self.transaction() as conn:
+            conn.execute(f"DELETE FROM notified WHERE target NOT IN ({', '.join('?' * len(keep))})", keep)
 
 
 class RunRecord:

@@ -5,7 +5,7 @@ The whole run holds the lock (a second one exits 75), and each job's results rea
 
 from __future__ import annotations
 
-from runner import history, plan, report, schedule
+from runner import history, notify, plan, report, schedule
 from runner.browser import BrowserNotFound
 from runner.commands import UserError
 from runner.config import ConfigError
@@ -38,6 +38,7 @@ def execute(env: Environment, request: RunRequest) -> ExitStatus:
             status = stopped_status(STOP.signum) if STOP.requested else exit_status(results, recorder.drift)
             recorder.finish(status, planned.config.keep_runs)
             report.final(env, results, status, recorder.drift, request.json_out, request.quiet, planned.replay_summary())
+            notify.after_run(env, results, recorder.history, recorder.drift, replay=request.replay is not None)
             return status
         finally:
             recorder.close()

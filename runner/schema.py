@@ -28,6 +28,7 @@ class Key:
     required: bool = False
     choices: Callable[[], tuple[str, ...]] | None = None  # each value (each item of a list) must be one of these
     noun: str = ""  # what one choice is called: "platform"
+    quoted: bool = True  # False: a wrong value may be a pasted secret (a notification URL), so errors never repeat it
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,19 @@ def is_str_list(value: Any) -> bool:
 
 def at_least(low: float, types: tuple[type, ...]) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, types) and not isinstance(value, bool) and value >= low
+
+
+TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # a notification target; its URL is in the keyring
+
+
+def is_target_list(value: Any) -> bool:
+    return is_str_list(value) and all(TARGET_NAME.fullmatch(v) for v in value)
+
+
+def notify_events() -> tuple[str, ...]:
+    from runner.notify import EVENTS  # imported late: runner.notify reads the config, whose loader imports this module
+
+    return tuple(EVENTS)
 
 
 # Options a flow reads from its [platform.NAME] table besides `optional`; their values are judged by Flow.option_error.
@@ -101,6 +115,22 @@ SCHEMA = Table(
         "platform": TableOf("platform", flows.names, platform_table, lambda name, o: flows.load(name).option_error(o)),
         "history": Table({"keep_runs": Key("a whole number of at least 1", at_least(1, (int,)))}),
         "run": Table({"account_deadline": Key("a number of seconds, at least 10", at_least(10, (int, float)))}),
+        "notify": Table(
+            {
+                "targets": Key(
+                    'a list of target names (letters, digits, "-", "_", "."), like ["phone"], each stored with '
+                    "`optout-run notify add NAME`",
+                    is_target_list,
+                    quoted=False,
+                ),
+                "events": Key("a list of events", is_str_list, choices=notify_events, noun="event"),
+            },
+            misplaced={
+                url: "notification URLs carry tokens and are kept in the OS keyring, never in this file: "
+                "store one with `optout-run notify add NAME`"
+                for url in ("url", "urls")
+            },
+        ),
     }
 )
 
@@ -134,7 +164,8 @@ def check(spec: Key | Table | TableOf, value: Any, path: KeyPath) -> Iterator[tu
 
 def check_key(key: Key, value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
     if not key.valid(value):
-        yield path, f"{key_label(path)} must be {key.expected}, not {show(value)}"
+        got = f"not {show(value)}" if key.quoted else "(what it holds is not repeated here: it may carry a token)"
+        yield path, f"{key_label(path)} must be {key.expected}, {got}"
         return
     if key.choices is None:
         return
