@@ -79,11 +79,11 @@ def notify_events() -> tuple[str, ...]:
     return tuple(EVENTS)
 
 
-# Options a flow reads from its [platform.NAME] table besides `optional`; their values are judged by Flow.option_error.
-PLATFORM_OPTIONS: dict[str, dict[str, Key]] = {
-    "facebook": {"future_posts": Key("a string", is_str)},
-    "whatsapp": {"audience": Key("a string", is_str)},
-}
+def platform_options(platform: str) -> dict[str, Key]:
+    """Options a flow reads from its [platform.NAME] table besides `optional`: the [options.KEY] its data declares
+    (selectors/<name>.toml), one source; their values are judged by Flow.option_error."""
+    declared = flows.load(platform).site.options
+    return {key: Key(f"a string: {' or '.join(map(json.dumps, spec['choices']))}", is_str) for key, spec in declared.items()}
 
 
 def optional_ids(platform: str) -> tuple[str, ...]:
@@ -94,7 +94,7 @@ def platform_table(platform: str) -> Table:
     ids = optional_ids(platform)
     example = f', like ["{ids[0]}"]' if ids else f" ({platform} has no optional settings)"
     optional = Key(f"a list of setting ids{example}", is_str_list, choices=lambda: ids, noun="optional setting")
-    return Table({"optional": optional, **PLATFORM_OPTIONS.get(platform, {})})
+    return Table({"optional": optional, **platform_options(platform)})
 
 
 SCHEMA = Table(
