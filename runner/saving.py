@@ -91,7 +91,8 @@ async def saving(
         await action()
         if own_dialog:
             await confirm.remember_own(flow.loc.any_of(page, own_dialog))
-        await confirm.answer(page, flow, setting, waiter)
+        # With a Save button the signal comes only after the press: the confirmation wait must not wait for it.
+        await confirm.answer(page, flow, setting, None if save.button else waiter)
         if save.button:
             await (await flow.loc.find(page, save.button)).click()
         if save.signal == "control":
