@@ -70,6 +70,24 @@ async def replay_run(browser, *scenarios, on_event=None, **options):
     return results, list(harnesses.values())
 
 
+def in_process(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    """A command in this process, with the test's in-memory keyring (a subprocess cannot see it); `stdin` answers
+    the secret prompt. Returns the exit code, stdout and stderr."""
+    import io
+
+    from click.testing import CliRunner
+
+    from runner.cli import cli
+    from runner.env import Environment
+    from runner.paths import Paths
+
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdout=out, stderr=err, stdin_isatty=False, stdout_isatty=False, paths=Paths.from_env())
+    env.prompt_secret = lambda text: stdin
+    result = CliRunner().invoke(cli, list(args), obj=env, catch_exceptions=False)
+    return result.exit_code, out.getvalue() + result.stdout, err.getvalue() + result.stderr
+
+
 def optout(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run the installed console script as a user would, stdin closed like cron's."""
     return subprocess.run(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from runner.cli import cli
 from runner.credentials import get_secret
-from runner.env import Environment
 from runner.exitcodes import MEANINGS, ORDER, ExitStatus
-from runner.paths import Paths
-from tests.conftest import optout
+from tests.conftest import in_process, optout
 
 
 def test_help_documents_exit_statuses():
@@ -106,12 +101,6 @@ def test_replay_needs_no_keyring_backend_and_no_config():
     assert done.returncode == 0, done.stderr
 
 
-def in_process(*args: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err, stdin_isatty=False, stdout_isatty=False, paths=Paths.from_env())
-    env.prompt_secret = lambda text: stdin
-    result = CliRunner().invoke(cli, list(args), obj=env, catch_exceptions=False)
-    return result.exit_code, out.getvalue() + result.stdout, err.getvalue() + result.stderr
 
 
 def test_credentials_set_list_delete_keep_the_password_in_the_keyring_only(optout_home):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import os
 import select
 import stat
@@ -17,14 +16,10 @@ from pathlib import Path
 import keyring
 import keyring.backend
 import pytest
-from click.testing import CliRunner
 from jaraco.classes import properties
 
-from runner.cli import cli
 from runner.config_edit import add_account, remove_account
-from runner.env import Environment
-from runner.paths import Paths
-from tests.conftest import OPTOUT_RUN, ROOT
+from tests.conftest import OPTOUT_RUN, ROOT, in_process
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 
@@ -52,13 +47,6 @@ def optout_piped(*args: str, stdin: str = "", env: dict | None = None) -> subpro
     )
 
 
-def in_process(*args: str, stdin: str = "") -> tuple[int, str]:
-    """The command in this process, with the test's in-memory keyring: what it printed on stderr."""
-    err = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=err, stdin_isatty=False, stdout_isatty=False, paths=Paths.from_env())
-    env.prompt_secret = lambda text: stdin
-    result = CliRunner().invoke(cli, list(args), obj=env, catch_exceptions=False)
-    return result.exit_code, err.getvalue() + result.stderr
 
 
 def one_line(text: str) -> bool:
@@ -157,7 +145,7 @@ def test_a_config_that_cannot_be_written_leaves_no_password(optout_home, memory_
     config_dir = optout_home / "config"
     config_dir.mkdir(parents=True)
     with read_only(config_dir):
-        code, err = in_process("credentials", "set", "x", "jane", stdin="hunter2")
+        code, _, err = in_process("credentials", "set", "x", "jane", stdin="hunter2")
     assert code == 2 and one_line(err), err
     assert "Read-only file system" in err and "nothing stored" in err
     assert memory_keyring._items == {}
@@ -216,15 +204,15 @@ def test_set_and_delete_keep_a_hand_written_config_byte_for_byte(optout_home, me
     config = optout_home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text(HAND_WRITTEN)
-    code, err = in_process("credentials", "set", "reddit", "jane_r", stdin="hunter2")
+    code, _, err = in_process("credentials", "set", "reddit", "jane_r", stdin="hunter2")
     assert code == 0, err
     at = HAND_WRITTEN.index("# partner sharing")
     assert config.read_text() == HAND_WRITTEN[:at] + ADDED + HAND_WRITTEN[at:]
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
-    code, err = in_process("credentials", "delete", "reddit", "jane_r")
+    code, _, err = in_process("credentials", "delete", "reddit", "jane_r")
     assert code == 0, err
     assert config.read_text() == HAND_WRITTEN
-    code, err = in_process("credentials", "delete", "linkedin", "jane_work")
+    code, _, err = in_process("credentials", "delete", "linkedin", "jane_work")
     assert code == 0, err
     work = HAND_WRITTEN.index("[[account]]\nplatform = \"linkedin\"")
     assert config.read_text() == HAND_WRITTEN[:work] + HAND_WRITTEN[at:], "the comments above and below stay"
@@ -245,7 +233,7 @@ def test_accounts_split_by_another_table_are_refused_not_reordered(optout_home, 
     config.parent.mkdir(parents=True)
     text = '[[account]]\nplatform = "x"\nusername = "a"\n\n[history]\nkeep_runs = 5\n\n[[account]]\nplatform = "x"\nusername = "b"\n'
     config.write_text(text)
-    code, err = in_process("credentials", "set", "x", "c", stdin="hunter2")
+    code, _, err = in_process("credentials", "set", "x", "c", stdin="hunter2")
     assert code == 2 and one_line(err) and "keep the [[account]] entries together" in err, err
     assert config.read_text() == text and memory_keyring._items == {}
 
@@ -263,7 +251,7 @@ def test_a_piped_password_is_stored_exactly_and_quietly(plaintext_home, monkeypa
 
 
 def test_a_totp_secret_still_loses_its_spaces(memory_keyring):
-    code, err = in_process("credentials", "set", "x", "jane", "--totp", stdin=" jbsw y3dp ehpk 3pxp ")
+    code, _, err = in_process("credentials", "set", "x", "jane", "--totp", stdin=" jbsw y3dp ehpk 3pxp ")
     assert code == 0, err
     assert memory_keyring.get_password("optout-run/x/totp", "jane") == "JBSWY3DPEHPK3PXP"
 

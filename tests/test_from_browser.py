@@ -12,29 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import sqlite3
 import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import flows
 from runner.browsercookies import BrowserCookieError, CookieStore, Source, owned, platform_hosts
-from runner.cli import cli
 from runner.commands import session as session_command
 from runner.config import Account
 from runner.credentials import set_secret
 from runner.engine import Job, Options, run_jobs
-from runner.env import Environment
 from runner.flow import Credentials
 from runner.locate import Locators
-from runner.paths import Paths
 from runner.plan import REPLAY_TIMEOUT_MS, chosen_settings
 from runner.replay import Harness, Scenario
 from runner.sessions import SessionStore, keyring_key
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, in_process
 
 MAX_AGE = 30 * 24 * 3600
 EVIL = (".evilx.com", ".x.com.evil.org")
@@ -122,11 +117,6 @@ async def chromium_profile(tmp_path_factory, playwright, browser_type_launch_arg
     return profile
 
 
-def in_process(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err, stdin_isatty=False, stdout_isatty=False, paths=Paths.from_env())
-    result = CliRunner().invoke(cli, list(args), obj=env, catch_exceptions=False)
-    return result.exit_code, out.getvalue(), err.getvalue() + result.stderr
 
 
 def configure(home: Path, *accounts: tuple[str, str]) -> None:

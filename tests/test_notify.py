@@ -5,7 +5,6 @@ through apprise's json:// service; the runs are the installed console script, as
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import subprocess
@@ -14,15 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from runner import history as h
-from runner.cli import cli
-from runner.env import Environment
 from runner.notify import News, problems
-from runner.paths import Paths
 from runner.results import Reason, Result, Status
-from tests.conftest import OPTOUT_RUN, ROOT
+from tests.conftest import OPTOUT_RUN, ROOT, in_process
 
 TOKEN = "tok-9f3e-SENTINEL"  # the password part of the URL: sent as HTTP basic auth, never written anywhere else
 PATH_TOKEN = "hook-SENTINEL-7c1d"  # a token in the URL's path, as ntfy topics and Telegram bot tokens are
@@ -269,12 +264,6 @@ def test_a_replay_in_its_throwaway_home_sends_nothing(user, receiver, tmp_path, 
 # -- in-process: bad input and both-or-neither, with the test's MemoryKeyring -----------------------------------
 
 
-def in_process(*args: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err, stdin_isatty=False, stdout_isatty=False, paths=Paths.from_env())
-    env.prompt_secret = lambda text: stdin
-    result = CliRunner().invoke(cli, list(args), obj=env, catch_exceptions=False)
-    return result.exit_code, out.getvalue() + result.stdout, err.getvalue() + result.stderr
 
 
 URL = f"ntfys://{TOKEN}@ntfy.example.com/{PATH_TOKEN}"
