@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Protocol
 
 import structlog
 from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError, Page
@@ -37,6 +37,22 @@ class Options:
     evidence: Evidence | None = None  # screenshots, HTML and traces of failures
     pause: bool = False  # open the Playwright inspector at the first settings page (headed)
     stop: Stop | None = None  # a signal cancels the jobs; what they had not finished is reported interrupted
+    watchers: tuple["PageWatcher", ...] = ()  # look at each settings page once, read-only (new AI switches, capture)
+    proofs: "ProofTaker | None" = None  # keeps an image of each control read opted out
+
+
+class PageWatcher(Protocol):
+    """Called once per account and page (its URL without query), on the settled page, after the first setting on
+    it was read and before anything is changed. It must not click, navigate or wait long: it looks."""
+
+    async def __call__(self, page: Page, flow: Flow, job: "Job") -> None: ...
+
+
+class ProofTaker(Protocol):
+    """Called the moment a setting reads opted out on a settled page (already, or after the change and reload);
+    returns where its proof image was kept, relative to the data dir, or "" when none could be kept."""
+
+    async def __call__(self, page: Page, flow: Flow, job: "Job", setting: Setting, changed: bool) -> str: ...
 
 
 @dataclass
@@ -48,6 +64,7 @@ class Job:
     settings: list[Setting]
     options: dict = field(default_factory=dict)
     scope: str = ""  # replays: the scenario, so one scenario's session or rejected password never leaks into another
+    watched: set[str] = field(default_factory=set)  # pages the watchers have seen in this run (URL without query)
 
     @property
     def platform(self) -> str:
@@ -371,9 +388,12 @@ async def run_setting(
 ) -> Result:
     """opened: what flow.open() already found on the page in use (the first setting), so it is not waited for twice."""
 
-    def result(status: Status, reason: Reason, detail: str) -> Result:
+    def result(status: Status, reason: Reason, detail: str, proof: str = "") -> Result:
         log.info("setting", setting=setting.id, status=status.value, reason=reason.value)
-        return Result(job.platform, job.account.label, setting.id, status, reason, detail)
+        return Result(job.platform, job.account.label, setting.id, status, reason, detail, proof)
+
+    async def proof(changed: bool) -> str:
+        return await options.proofs(page, flow, job, setting, changed) if options.proofs else ""
 
     try:
         value = await load_and_read(page, flow, setting, opened=opened)
@@ -386,8 +406,11 @@ async def run_setting(
     except SelectorNotFound:
         exc = await missing(page, flow, setting)
         return result(exc.status, exc.reason, exc.detail)
+    await watch(page, flow, job, options)
     if setting.is_opted_out(value):
-        return result(Status.COMPLIANT, Reason.ALREADY_OPTED_OUT, f"{setting.label!r} is already opted out")
+        return result(
+            Status.COMPLIANT, Reason.ALREADY_OPTED_OUT, f"{setting.label!r} is already opted out", await proof(False)
+        )
     if options.check:
         return result(
             Status.NON_COMPLIANT, Reason.EXPOSED, f"{setting.label!r} is exposed; run without --check to switch it"
@@ -399,13 +422,29 @@ async def run_setting(
     except (SelectorNotFound, NotOffered):
         value = None
     if value is not None and setting.is_opted_out(value):
-        return result(Status.CHANGED, Reason.SWITCHED, f"{setting.label!r} switched and read back opted out")
+        return result(
+            Status.CHANGED, Reason.SWITCHED, f"{setting.label!r} switched and read back opted out", await proof(True)
+        )
     refused = f" (the site answered HTTP {response.status})" if response is not None and not response.ok else ""
     return result(
         Status.FAILED,
         Reason.VERIFY_MISMATCH,
         f"{setting.label!r} still reads exposed after the change{refused}; try again later or switch it by hand at {setting.url}",
     )
+
+
+async def watch(page: Page, flow: Flow, job: Job, options: Options) -> None:
+    """Show a settled settings page to the watchers, once per account and page. Looking never costs a result:
+    a watcher that fails is logged and the setting goes on."""
+    where = page.url.split("#")[0].split("?")[0]
+    if not options.watchers or where in job.watched:
+        return
+    job.watched.add(where)
+    for watcher in options.watchers:
+        try:
+            await watcher(page, flow, job)
+        except PlaywrightError as exc:
+            log.warning("a page watcher failed", watcher=type(watcher).__name__, error=type(exc).__name__)
 
 
 STABLE_ROUNDS = 5  # readings a frame apart before a value that keeps changing counts as unreadable

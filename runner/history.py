@@ -91,6 +91,26 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (target, platform, account, setting)
         )""",
     ),
+    (
+        "ALTER TABLE results ADD COLUMN proof TEXT",  # the proof image of an opted-out read, relative to the data dir
+        "ALTER TABLE results ADD COLUMN locator TEXT",  # "3/4": found only by its 3rd of 4 fallbacks; NULL: first
+        "ALTER TABLE latest ADD COLUMN proof TEXT",  # the newest proof; kept while the state is unknown (a failure)
+        "ALTER TABLE latest ADD COLUMN locator TEXT",
+        # AI-related controls no flow knows, seen on pages a run visited anyway (runner/notices.py).
+        """CREATE TABLE notices (
+            platform TEXT NOT NULL,
+            account TEXT NOT NULL,
+            page TEXT NOT NULL,             -- the page's URL without query or fragment
+            label TEXT NOT NULL,
+            kind TEXT NOT NULL,             -- switch, checkbox, radio, select
+            state TEXT NOT NULL,            -- on, off, or the chosen option, as last seen
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            run_id TEXT NOT NULL,           -- the run that first saw it
+            acked_at TEXT,                  -- dismissed with `optout-run ack`: never reported again
+            PRIMARY KEY (platform, account, page, label)
+        )""",
+    ),
 ]
 
 
@@ -335,9 +355,12 @@ class RunRecord:
                     found.append(Drift(r.platform, r.account, r.setting, status, before["known_at"], before["known_status"]))
                 previous = before["status"] if before is not None else None
                 conn.execute(
-                    "INSERT INTO results (run, at, platform, account, setting, status, reason, detail, previous_status, drift)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (self.pk, at, r.platform, r.account, r.setting, status, r.reason.value, r.detail, previous, int(drift)),
+                    "INSERT INTO results (run, at, platform, account, setting, status, reason, detail, previous_status,"
+                    " drift, proof, locator) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        self.pk, at, r.platform, r.account, r.setting, status, r.reason.value, r.detail, previous,
+                        int(drift), r.proof or None, r.locator or None,
+                    ),
                 )
                 known = status in KNOWN
                 # The setting's own change (opted out <-> exposed, or switched by us), never a failure of ours.
@@ -345,8 +368,8 @@ class RunRecord:
                 changed = known and (was is None or (was in OPTED_OUT) != (status in OPTED_OUT) or status == Status.CHANGED.value or drift)
                 conn.execute(
                     """INSERT INTO latest (platform, account, setting, status, reason, detail, run_id, checked_at,
-                           changed_at, known_status, known_at, reenabled_at, drift)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           changed_at, known_status, known_at, reenabled_at, drift, proof, locator)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (platform, account, setting) DO UPDATE SET
                            status = excluded.status, reason = excluded.reason, detail = excluded.detail,
                            run_id = excluded.run_id, checked_at = excluded.checked_at,
@@ -354,11 +377,14 @@ class RunRecord:
                            known_status = CASE WHEN ? THEN excluded.known_status ELSE latest.known_status END,
                            known_at = CASE WHEN ? THEN excluded.known_at ELSE latest.known_at END,
                            reenabled_at = CASE WHEN ? THEN excluded.reenabled_at ELSE latest.reenabled_at END,
-                           drift = excluded.drift""",
+                           drift = excluded.drift,
+                           proof = CASE WHEN ? THEN excluded.proof ELSE latest.proof END,
+                           locator = CASE WHEN ? THEN excluded.locator ELSE latest.locator END""",
                     (
                         r.platform, r.account, r.setting, status, r.reason.value, r.detail, self.run_id, at,
                         at, status if known else None, at if known else None, at if drift else None, int(drift),
-                        int(changed), int(known), int(known), int(drift),
+                        r.proof or None, r.locator or None,
+                        int(changed), int(known), int(known), int(drift), int(known), int(known),
                     ),
                 )
         self.drift += found

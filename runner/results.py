@@ -45,6 +45,8 @@ class Result:
     status: Status
     reason: Reason
     detail: str
+    proof: str = ""  # the proof image of an opted-out read, relative to the data dir; "" when none was kept
+    locator: str = ""  # locator health: "3/4" when the control was found only by its 3rd of 4 fallbacks
 
     def as_json(self) -> dict:
         data = asdict(self)

@@ -49,7 +49,7 @@ def test_replay_exposed_switches_both_x_settings_and_says_so_in_json():
     results = {r["setting"]: r for r in document["results"]}
     assert {k: r["status"] for k, r in results.items()} == {"grok_training": "changed", "partner_sharing": "changed"}
     for r in results.values():
-        assert set(r) == {"platform", "account", "setting", "status", "reason", "detail"}
+        assert set(r) == {"platform", "account", "setting", "status", "reason", "detail", "proof", "locator"}
     assert document["replay"][0]["unexpected_requests"] == []
     assert document["replay"][0]["state"]["grok_training"] is False  # the site's final state, for scenario authors
     assert document["replay"][0]["state"]["grok_memory"] is True
