@@ -30,7 +30,7 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
 
     request, config = plan.request, plan.config
     sessions, rejected = kept_stores(env.paths.state_dir, replay=plan.harnesses is not None)
-    progress = report.Progress(env, enabled=not (request.json_out or request.quiet))
+    progress = report.Progress(env, enabled=not (request.json_out or request.quiet), jobs=plan.jobs)
 
     def on_event(event, job, results):  # into the history first, the moment a job ends; then the progress line
         recorder(event, job, results)
@@ -74,6 +74,8 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
     try:
         return asyncio.run(main())
     finally:
+        with contextlib.suppress(OSError):
+            progress.close()  # the live rows, if the run ended before its last account did
         STOP.leave_loop()
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
+from typing import Sequence
 
+from runner import tables
 from runner.engine import Job
 from runner.env import Environment
 from runner.exitcodes import ExitStatus
 from runner.paths import UNSAVED
 from runner.results import Reason, Result, Status
 from runner.stop import STOP
-from runner.tables import print_table
+from runner.tables import Cell, print_table
 
 MARK = {
     Status.COMPLIANT: "ok",
@@ -25,21 +27,61 @@ COLOUR = {Status.COMPLIANT: "green", Status.CHANGED: "green", Status.NON_COMPLIA
 
 
 class Progress:
-    """A line per platform as it starts and ends; only on a terminal, and on stderr so stdout stays clean."""
+    """What each account is doing while a run goes, on stderr so stdout stays clean, and only when stdout is a
+    terminal: cron and pipes get nothing. A terminal gets a row per account updated in place (rich's Live, with
+    the final table's machinery), cleared when the last account is done since the final table follows; a stderr
+    that is not a terminal (`2>log`) gets a plain line as each account starts and ends.
 
-    def __init__(self, env: Environment, enabled: bool) -> None:
+    jobs: the run's accounts in order, shown as waiting until they start (without them a row appears on start).
+    """
+
+    def __init__(self, env: Environment, enabled: bool, jobs: Sequence[Job] = ()) -> None:
         self.env = env
         self.enabled = enabled and env.stdout_isatty
+        self.rows: dict[int, tuple[Cell, ...]] = {id(job): self.row(job, ("waiting", "dim")) for job in jobs}
+        self.live = self.live_display() if self.enabled else None
+
+    def live_display(self):
+        console = tables.console(self.env, self.env.stderr)
+        if not console.is_terminal or console.is_dumb_terminal:
+            return None
+        from rich.live import Live
+
+        return Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False, redirect_stderr=False)
+
+    @staticmethod
+    def row(job: Job, state: Cell) -> tuple[Cell, ...]:
+        return (job.platform, job.account.label, state)
 
     def __call__(self, event: str, job: Job, results: list[Result]) -> None:
         if not self.enabled:
             return
-        who = f"{job.platform} ({job.account.label})"
         if event == "start":
-            self.env.err(f"… {who}: working")
+            state: Cell = ("working", "bold")
         else:
-            counts = Counter(r.status.value for r in results)
-            self.env.err(f"✓ {who}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+            counts = Counter(MARK[r.status] for r in results)
+            worst = min((r.status for r in results), key=list(SEVERITY).index, default=Status.COMPLIANT)
+            said = ", ".join(f"{n} {m}" for m, n in sorted(counts.items()))
+            state = ("done" + (f": {said}" if said else ""), COLOUR[worst])
+        self.rows[id(job)] = self.row(job, state)
+        if self.live is None:
+            who = f"{job.platform} ({job.account.label})"
+            self.env.err(f"… {who}: working" if event == "start" else f"✓ {who}: {tables.text_of(state)}")
+            return
+        if not self.live.is_started:
+            self.live.start()
+        self.live.update(tables.rich_table(PROGRESS_HEAD, list(self.rows.values())), refresh=True)
+        if all(tables.text_of(row[-1]).startswith("done") for row in self.rows.values()):
+            self.close()
+
+    def close(self) -> None:
+        """Take the live rows off the terminal (and give the cursor back); a run that ends early calls it too."""
+        if self.live is not None and self.live.is_started:
+            self.live.stop()
+
+
+PROGRESS_HEAD = ("PLATFORM", "ACCOUNT", "PROGRESS")
+SEVERITY = (Status.FAILED, Status.NEEDS_MANUAL, Status.NON_COMPLIANT, Status.CHANGED, Status.COMPLIANT)  # worst first
 
 
 def final(

@@ -32,16 +32,26 @@ def print_table(env: Environment, head: tuple[str, ...], rows: list[tuple[Cell, 
 
 
 def _rich_table(env: Environment, head: tuple[str, ...], rows: list[tuple[Cell, ...]]) -> None:
+    console(env, env.stdout).print(rich_table(head, rows))
+
+
+def console(env: Environment, stream):
+    """A rich Console on stream, as wide as the terminal, coloured only when the Environment allows colour."""
     from rich.console import Console
+
+    width = shutil.get_terminal_size().columns
+    return Console(file=stream, width=width, no_color=not env.colour, highlight=False, soft_wrap=False)
+
+
+def rich_table(head: tuple[str, ...], rows: list[tuple[Cell, ...]]):
+    """The terminal table: the final results, and the live progress while a run goes (runner/report.py)."""
     from rich.table import Table
     from rich.text import Text
 
-    width = shutil.get_terminal_size().columns
-    console = Console(file=env.stdout, width=width, no_color=not env.colour, highlight=False, soft_wrap=False)
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold", expand=False)
     for i, name in enumerate(head):
         last = i == len(head) - 1
         table.add_column(name, overflow="fold" if last else "ellipsis", no_wrap=not last, ratio=1 if last else None)
     for row in rows:
         table.add_row(*(Text(c[0], style=c[1]) if isinstance(c, tuple) else Text(c) for c in row))
-    console.print(table)
+    return table
