@@ -35,7 +35,7 @@ STATE_KEYS = {
 }
 SETTING_KEYS = {
     "id", "label", "summary", "url", "opted_out", "also_opted_out", "cost", "default", "mentions", "subject", "app_steps",
-    "control", "confirm", "save", "not_offered", "provenance", "broken", "open", "reveal", "change",
+    "control", "confirm", "save", "not_offered", "provenance", "broken", "open", "reveal", "change", "trains_ai",
 }
 PROVENANCE = {"verified", "assumed"}
 SUBJECT_KEYS = {"page", "marker", "name", "sources"}
@@ -276,6 +276,8 @@ def load(name: str) -> Site:
             check.text((*where, key), spec[key])
         if "summary" in spec:  # its words in the README's platform table (runner/catalog.py)
             check.text((*where, "summary"), spec["summary"])
+        if not isinstance(spec.get("trains_ai", False), bool):  # the platform's AI-training switch (`doctor` uses it)
+            check.fail((*where, "trains_ai"), "must be true or false")
         if not isinstance(spec["opted_out"], (bool, str)):
             check.fail((*where, "opted_out"), "must be true, false or the opted-out choice as the site words it")
         prov = spec["provenance"]

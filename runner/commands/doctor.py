@@ -1,4 +1,5 @@
-"""`optout-run doctor`: what this machine gives optout-run (keyring, browser, paths and their permissions)."""
+"""`optout-run doctor`: what this machine gives optout-run (keyring, browser, paths and their permissions), and the
+platforms with an AI-training switch that have no account yet."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import click
 
+import flows
 from runner.commands import environment
 from runner.exitcodes import ExitStatus
 
@@ -31,9 +33,23 @@ def not_writable(directory: Path) -> str:
     return "" if trouble is None else f"  NOT WRITABLE: {why_not_written(trouble)}"
 
 
+def ai_switches_unused(accounts) -> list[str]:
+    """Platforms whose data marks a setting as its AI-training switch (`trains_ai`) that a run can switch (not
+    app-only, not broken), and that have no account configured."""
+    have = {a.platform for a in accounts}
+    unused = []
+    for name in flows.names():
+        flow = flows.load(name)
+        marked = {spec["id"] for spec in flow.site.settings if spec.get("trains_ai")}
+        if name not in have and any(s.id in marked and s.needs_browser for s in flow.settings):
+            unused.append(name)
+    return unused
+
+
 @click.command()
 def doctor() -> None:
-    """Report the keyring backend, the browser, and the config and data paths with their permissions."""
+    """Report the keyring backend, the browser, the config and data paths with their permissions, and the
+    platforms with an AI-training switch that have no account configured."""
     from playwright.sync_api import sync_playwright
 
     from runner.browser import BrowserNotFound, resolve_executable
@@ -48,10 +64,11 @@ def doctor() -> None:
         env.out(f"keyring:  NOT USABLE: {exc}")
         healthy = False
     try:
-        configured = Config.load(env.paths.config_file).chromium
+        config = Config.load(env.paths.config_file)
     except ConfigError as exc:
         env.out(f"config:   NOT USABLE: {exc}")
-        configured, healthy = "", False
+        config, healthy = None, False
+    configured = config.chromium if config else ""
     try:
         with sync_playwright() as p:
             own = "Playwright's Chromium at " + p.chromium.executable_path
@@ -71,4 +88,10 @@ def doctor() -> None:
     sessions = env.paths.state_dir / "sessions"
     count = len(list(sessions.glob("*.session"))) if sessions.is_dir() else 0
     env.out(f"sessions: {describe(sessions, private=True)}, {count} saved")
+    if config is not None:
+        unused = ai_switches_unused(config.accounts)
+        said = f"{len(config.accounts)} configured"
+        if unused:
+            said += f"; no account on {', '.join(unused)}, which have an AI-training switch (add one: `optout-run setup`)"
+        env.out(f"accounts: {said}")
     click.get_current_context().exit(int(ExitStatus.OK if healthy else ExitStatus.USAGE))
