@@ -15,6 +15,7 @@ from runner.commands import session as _session
 from runner.commands import UserError, environment
 from runner.commands import history as _history
 from runner.commands import schedule as _schedule
+from runner.commands import setup as _setup
 from runner.commands import status as _status
 from runner.commands.run_options import HELP_OPTIONS, run_options
 from runner.exitcodes import HELP
@@ -99,6 +100,7 @@ cli.add_command(_status.status)
 cli.add_command(_history.history)
 cli.add_command(_schedule.schedule)
 cli.add_command(_notify.notify)
+cli.add_command(_setup.setup)
 
 
 def main() -> None:

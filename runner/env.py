@@ -30,6 +30,13 @@ def ask_secret(text: str) -> str:
     return first
 
 
+def ask_text(text: str, default: str = "") -> str:
+    """One answer typed at the terminal (click.prompt): Enter takes the default, shown in brackets when there is one."""
+    import click
+
+    return click.prompt(text, default=default, show_default=bool(default)).strip()
+
+
 @dataclass
 class Environment:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
@@ -39,6 +46,7 @@ class Environment:
     paths: Paths = field(default_factory=Paths.from_env)
     colour: bool = field(default_factory=lambda: sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     prompt_secret: Callable[[str], str] = ask_secret
+    prompt_text: Callable[[str, str], str] = ask_text  # (question, default) -> answer
 
     def out(self, line: str = "") -> None:
         print(line, file=self.stdout, flush=True)
