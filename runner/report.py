@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from datetime import datetime
 from typing import Sequence
@@ -40,6 +41,7 @@ class Progress:
         self.enabled = enabled and env.stdout_isatty
         self.rows: dict[int, tuple[Cell, ...]] = {id(job): self.row(job, ("waiting", "dim")) for job in jobs}
         self.live = self.live_display() if self.enabled else None
+        self.logs: list[tuple[logging.StreamHandler, object]] = []  # handlers writing through the live display
 
     def live_display(self):
         console = tables.console(self.env, self.env.stderr)
@@ -69,15 +71,26 @@ class Progress:
             self.env.err(f"… {who}: working" if event == "start" else f"✓ {who}: {tables.text_of(state)}")
             return
         if not self.live.is_started:
-            self.live.start()
+            self.start()
         self.live.update(tables.rich_table(PROGRESS_HEAD, list(self.rows.values())), refresh=True)
         if all(tables.text_of(row[-1]).startswith("done") for row in self.rows.values()):
             self.close()
+
+    def start(self) -> None:
+        """Log lines to the terminal go through the live display while it shows, so they print above its rows
+        instead of being drawn over (rich's FileProxy, as Live does for sys.stderr itself)."""
+        from rich.file_proxy import FileProxy
+
+        self.live.start()
+        handlers = [h for h in logging.getLogger().handlers if type(h) is logging.StreamHandler and h.stream.isatty()]
+        self.logs = [(h, h.setStream(FileProxy(self.live.console, h.stream))) for h in handlers]
 
     def close(self) -> None:
         """Take the live rows off the terminal (and give the cursor back); a run that ends early calls it too."""
         if self.live is not None and self.live.is_started:
             self.live.stop()
+            for handler, stream in self.logs:
+                handler.setStream(stream)
 
 
 PROGRESS_HEAD = ("PLATFORM", "ACCOUNT", "PROGRESS")

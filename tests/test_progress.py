@@ -84,3 +84,11 @@ def test_json_and_quiet_runs_have_no_progress_even_at_a_terminal():
     progress = Progress(env, enabled=False, jobs=[job])
     progress("start", job, [])
     assert env.stderr.getvalue() == ""
+
+
+def test_log_lines_print_above_the_live_rows_not_into_them():
+    said = at_a_terminal("-v", *RUN)
+    live = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", said.partition("\x1b[?25h")[0])
+    logged = [line for line in live.splitlines() if "] signing in" in line]
+    assert len(logged) == 2  # one per account, each on a line of its own, not after a row's last cell
+    assert all(re.match(r"\d{4}-\d\d-\d\dT", line) for line in logged), logged
