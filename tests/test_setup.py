@@ -204,3 +204,13 @@ def test_the_ai_training_marker_is_checked_as_data(data):
     data("pinterest", text.replace("trains_ai = true", 'trains_ai = "yes"'))
     with pytest.raises(sitedata.DataError, match="trains_ai.*must be true or false"):
         sitedata.load("pinterest")
+
+
+def test_ctrl_c_at_a_question_ends_setup_with_130_and_one_line(terminal_env, optout_home):
+    setup = Setup(terminal_env)
+    setup.answer("Add accounts on which platforms", "x")
+    setup.child.expect("user name .* on X")
+    setup.child.sendintr()
+    assert setup.finish() == 130
+    assert "optout-run: stopped by Ctrl-C" in setup.said and "Traceback" not in setup.said
+    assert not (optout_home / "config" / "config.toml").exists()
