@@ -8,6 +8,7 @@ import sys
 import click
 
 import flows
+from runner.commands import capture as _capture
 from runner.commands import credentials as _credentials
 from runner.commands import doctor as _doctor
 from runner.commands import notify as _notify
@@ -101,6 +102,8 @@ cli.add_command(_history.history)
 cli.add_command(_schedule.schedule)
 cli.add_command(_notify.notify)
 cli.add_command(_setup.setup)
+cli.add_command(_capture.capture)
+cli.add_command(_capture.bug_report)
 
 
 def main() -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from runner import history, report
 from runner.browser import BrowserNotFound, launch_options, resolve_executable
-from runner.engine import Options, run_jobs
+from runner.engine import Options, PageWatcher, run_jobs
 from runner.env import Environment
 from runner.evidence import Evidence
 from runner.paths import UNSAVED
-from runner.plan import Plan
+from runner.plan import Plan, RunRequest
 from runner.results import Result
 from runner.sessions import RejectedPasswords, SessionStore, stores
 from runner.stop import STOP
@@ -61,9 +61,12 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
                 account_deadline_s=config.account_deadline,
                 sessions=sessions,
                 rejected=rejected,
-                evidence=Evidence(env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace),
+                evidence=(request.capture.evidence if request.capture else Evidence)(
+                    env.paths.state_dir / "runs" / run_folder, keep_traces=request.trace
+                ),
                 pause=request.pause,
                 stop=STOP,
+                watchers=page_watchers(request),
             )
             try:
                 return await run_jobs(browser, plan.jobs, options, prepare if plan.harnesses else None, on_event)
@@ -77,6 +80,11 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
         with contextlib.suppress(OSError):
             progress.close()  # the live rows, if the run ended before its last account did
         STOP.leave_loop()
+
+
+def page_watchers(request: RunRequest) -> tuple[PageWatcher, ...]:
+    """What looks at each settings page of this run, read only."""
+    return tuple(w for w in (request.capture,) if w is not None)
 
 
 class KeptSessions(SessionStore):

@@ -19,7 +19,7 @@ import flows
 from runner.commands import UserError
 from runner.config import Account, Config
 from runner.credentials import check_backend, set_secret, throwaway_keyring
-from runner.engine import Job
+from runner.engine import Job, PageWatcher
 from runner.env import Environment
 from runner.paths import Paths, why_not_written
 from runner.replay import Harness, Scenario
@@ -41,6 +41,7 @@ class RunRequest:
     quiet: bool = False  # cron: nothing when all is well, a short report otherwise
     trace: bool = False  # keep Playwright traces of successful runs too (failures always keep theirs)
     pause: bool = False  # open the Playwright inspector at the first settings page
+    capture: "PageWatcher | None" = None  # a capture run (runner/capture.py): keeps each settings page it reads
 
 
 @dataclass

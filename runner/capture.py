@@ -1,0 +1,407 @@
+"""Capture: a read-only run that keeps each settings page it reads, scrubbed, as a draft replay scenario.
+
+A capture is a --check run (nothing is clicked) with one more page watcher (runner/engine.py): at each settled
+settings page it walks the DOM in one evaluate, open shadow roots included, with the live state of every control
+written into the markup, and keeps that tree in memory. When the run ends each account's pages are scrubbed
+together (runner/pagescrub.py: a display name learned on one page is replaced on all) and only then written, as a
+scenario in the fixture format: the pages, a manifest with their URLs, the state read from the known controls,
+the results as its [expect], and scrubbed.toml with what was replaced (counts per kind, never values).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import structlog
+import tomlkit
+from playwright.async_api import Error as PlaywrightError, Page
+
+from runner.browser import BrowserNotFound
+from runner.commands import UserError
+from runner.config import ConfigError
+from runner.credentials import KeyringUnavailable, get_secret
+from runner.env import Environment
+from runner.errors import FlowError
+from runner.evidence import Evidence
+from runner.exitcodes import exit_status
+from runner.locate import SelectorNotFound, load as locators_of
+from runner.lock import run_lock
+from runner.pagescrub import Scrubber
+from runner.paths import private_dir, write_atomic
+from runner.plan import RunRequest
+from runner.replay import ScenarioError
+from runner.results import Reason, Result, Status
+from runner.settle import Unsettled, page_settled
+
+log = structlog.get_logger("optout.capture")
+
+SCRUBBED = "scrubbed.toml"
+MANIFEST = "manifest.toml"
+COOKIE_MIN = 6  # shorter cookie values ("1", "en") are not secrets and would replace half the page
+
+# The settled document as a tree: text as strings, elements as {t, a, c} and `s` for an open shadow root; the live
+# checked/selected/value of controls written into the attributes, stylesheets the page built in code as <style>.
+SERIALISE = """() => {
+  const sheetText = (sheet) => { try { return Array.from(sheet.cssRules, r => r.cssText).join('\\n'); } catch (e) { return null; } };
+  const adopted = (root) => Array.from(root.adoptedStyleSheets || [], s => ({t: 'style', a: [], c: [sheetText(s) || '']}));
+  const setFlag = (attrs, name, on) => {
+    const i = attrs.findIndex(a => a[0] === name);
+    if (on && i < 0) attrs.push([name, '']);
+    if (!on && i >= 0) attrs.splice(i, 1);
+  };
+  const setValue = (attrs, name, value) => {
+    const i = attrs.findIndex(a => a[0] === name);
+    if (i < 0) attrs.push([name, value]); else attrs[i][1] = value;
+  };
+  const children = (list) => {
+    const out = [];
+    for (const child of list) { const n = node(child); if (n !== null) out.push(n); }
+    return out;
+  };
+  function node(n) {
+    if (n.nodeType === Node.TEXT_NODE || n.nodeType === Node.CDATA_SECTION_NODE) return n.data;
+    if (n.nodeType !== Node.ELEMENT_NODE) return null;
+    const tag = n.localName;
+    if (tag === 'link' && n.sheet && /stylesheet/i.test(n.rel || '')) {
+      const css = sheetText(n.sheet);
+      return css === null ? null : {t: 'style', a: [], c: [css]};
+    }
+    const attrs = Array.from(n.attributes, a => [a.name, a.value]);
+    let kids;
+    if (tag === 'style' && n.sheet) {
+      const css = sheetText(n.sheet);
+      kids = [css === null ? n.textContent : css];
+    } else if (tag === 'input') {
+      if (n.type === 'checkbox' || n.type === 'radio') setFlag(attrs, 'checked', n.checked);
+      else if (n.type !== 'file') setValue(attrs, 'value', n.value);
+    } else if (tag === 'option') {
+      setFlag(attrs, 'selected', n.selected);
+    } else if (tag === 'textarea') {
+      kids = [n.value];
+    }
+    if (kids === undefined) kids = children(tag === 'template' ? n.content.childNodes : n.childNodes);
+    if (tag === 'head') kids.push(...adopted(document));
+    const out = {t: tag, a: attrs, c: kids};
+    if (n.shadowRoot) out.s = [...adopted(n.shadowRoot), ...children(n.shadowRoot.childNodes)];
+    return out;
+  }
+  return node(document.documentElement);
+}"""
+
+
+def version() -> str:
+    try:
+        return metadata.version("optout-run")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def bare(url: str) -> str:
+    return url.split("#")[0].split("?")[0]
+
+
+def wording(flow) -> set[str]:
+    """The platform's own phrases: what its locators and settings are called. Text holding one is never replaced."""
+    phrases = set()
+    for table in (locators_of(flow.name), locators_of("_shared")):
+        for candidates in table.values():
+            for candidate in candidates:
+                phrases.update(str(candidate[k]) for k in ("name", "label", "text", "placeholder") if k in candidate)
+                phrases.update(re.findall(r"has-text\(['\"](.+?)['\"]\)", str(candidate.get("css", ""))))
+    for setting in flow.settings:
+        phrases.update((setting.label.replace("{subject}", ""), *setting.mentions))
+    return {p for p in phrases if p.strip()}
+
+
+@dataclass
+class Draft:
+    """One account's capture: the raw pages stay in memory only, until the run ends and they are scrubbed."""
+
+    flow: type
+    username: str
+    label: str
+    options: dict
+    secrets: list[str]
+    pages: list[tuple[str, dict]] = field(default_factory=list)  # (url, tree), in the order they were read
+    state: dict[str, bool | str] = field(default_factory=dict)  # setting id -> the value read
+    listed: bool = False
+
+
+class Capture:
+    """The page watcher of a capture run (runner/engine.py PageWatcher); `also`: more text that names the person
+    (a display name, another e-mail) to replace wherever it appears."""
+
+    def __init__(self, keep_scripts: bool = False, also: tuple[str, ...] = ()) -> None:
+        self.keep_scripts = keep_scripts
+        self.also = also
+        self.drafts: dict[tuple[str, str], Draft] = {}
+        self.failed: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # pages as a setting failed on them
+        self.browser_version = ""
+
+    def evidence(self, run_dir: Path, keep_traces: bool) -> Evidence:
+        """The run's evidence keeper, which also keeps the page a setting failed on: the page a bug report is about."""
+        return FailedPages(run_dir, keep_traces, self)
+
+    def draft(self, job) -> Draft:
+        """The job's draft; a job no page was read for (app-only settings) still gets one, with its results."""
+        key = (job.platform, job.account.username)
+        if key not in self.drafts:
+            self.drafts[key] = Draft(
+                job.flow_cls, job.account.username, job.account.label, dict(job.options), known_secrets(job)
+            )
+        return self.drafts[key]
+
+    async def __call__(self, page: Page, flow, job) -> None:
+        draft = self.draft(job)
+        self.browser_version = page.context.browser.version if page.context.browser else ""
+        draft.secrets += [c["value"] for c in await page.context.cookies() if len(c["value"]) >= COOKIE_MIN]
+        for setting in settings_here(job, page.url):
+            value = await read_if_shown(page, flow, setting)
+            if value is not None:
+                draft.state[setting.id] = value
+        draft.pages.append((page.url, await page.evaluate(SERIALISE)))
+        if not draft.listed and any(s.repeats for s in job.settings):
+            draft.listed = True
+            await self.keep_listing(page, flow, job, draft)
+
+    async def keep_listing(self, page: Page, flow, job, draft: Draft) -> None:
+        """The page that lists the account's blogs (a setting per blog reads its names there), loaded in a tab of
+        its own so the flow's page is left as it is."""
+        subject = flow.site.subjects[next(s for s in job.settings if s.repeats).repeats]
+        tab = await page.context.new_page()
+        try:
+            await tab.goto(subject.page)
+            try:
+                await page_settled(tab, flow.loc)
+            except Unsettled:
+                pass
+            draft.pages.insert(0, (tab.url, await tab.evaluate(SERIALISE)))
+        except PlaywrightError as exc:
+            log.warning("the subjects' page could not be captured", error=type(exc).__name__)
+        finally:
+            await tab.close()
+
+
+class FailedPages(Evidence):
+    """Evidence as usual, and the page's DOM (in memory, scrubbed when the draft is written) for the capture."""
+
+    def __init__(self, run_dir: Path, keep_traces: bool, capture: Capture) -> None:
+        super().__init__(run_dir, keep_traces)
+        self.keeper = capture
+
+    async def capture(self, page: Page, platform: str, username: str, what: str, secrets: list[str]) -> Path | None:
+        try:
+            tree = await page.evaluate(SERIALISE)
+            self.keeper.browser_version = page.context.browser.version if page.context.browser else ""
+        except PlaywrightError:  # the page or the browser may be what failed
+            tree = None
+        if tree is not None:
+            self.keeper.failed.setdefault((platform, username), []).append((page.url, tree))
+        return await super().capture(page, platform, username, what, secrets)
+
+
+def known_secrets(job) -> list[str]:
+    """The account's stored password and TOTP secret: replaced wherever a page would show them."""
+    found = []
+    for kind in ("password", "totp"):
+        try:
+            secret = get_secret(job.platform, job.account.username, kind)
+        except KeyringUnavailable:
+            secret = None
+        if secret:
+            found.append(secret)
+    return found
+
+
+def settings_here(job, url: str) -> list:
+    """The job's settings that live on this page; a setting per blog as this blog's."""
+    here, found = bare(url), []
+    for setting in job.settings:
+        if not setting.needs_browser:
+            continue
+        if setting.repeats and not setting.subject:
+            pattern = re.escape(bare(setting.url)).replace(re.escape("{subject}"), "([^/]+)")
+            match = re.fullmatch(pattern, here)
+            if match:
+                found.append(setting.for_subject(match.group(1)))
+        elif bare(setting.url) == here:
+            found.append(setting)
+    return found
+
+
+async def read_if_shown(page: Page, flow, setting) -> bool | str | None:
+    """The setting's value when its control is on the page now; reading never clicks and never waits for it."""
+    try:
+        if not await flow.present(page, setting):
+            return None
+        return await flow.read(page, setting)
+    except (SelectorNotFound, FlowError, PlaywrightError):
+        return None
+
+
+# -- writing the draft scenario -----------------------------------------------------------------------------------
+
+
+def write(capture: Capture, jobs: list, results: list[Result], out: Path) -> list[Path]:
+    """Each job's draft scenario under out/<platform>/capture-<time>[-n]; returns their directories."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    written = []
+    for n, job in enumerate(jobs, 1):
+        draft = capture.draft(job)
+        seen = {bare(url) for url, _ in draft.pages}
+        for url, tree in capture.failed.get((job.platform, draft.username), []):
+            if bare(url) not in seen:
+                seen.add(bare(url))
+                draft.pages.append((url, tree))
+        mine = [r for r in results if r.platform == draft.flow.name and r.account == draft.label]
+        suffix = f"-{n}" if len(jobs) > 1 else ""
+        folder = private_dir(out / draft.flow.name) / f"capture-{stamp}{suffix}"
+        written.append(write_draft(draft, mine, folder, capture))
+    return written
+
+
+def write_draft(draft: Draft, results: list[Result], folder: Path, capture: Capture) -> Path:
+    flow = draft.flow
+    scrubber = Scrubber((draft.username, *capture.also), wording(flow), capture.keep_scripts, secrets=draft.secrets)
+    for _, tree in draft.pages:
+        scrubber.harvest(tree)  # every page's names first: one learned late is still replaced on the first page
+    private_dir(folder / "pages")
+    pages, per_page = [], {}
+    for url, tree in draft.pages:
+        before = Counter(scrubber.counts)
+        markup = scrubber.page(tree)
+        served = scrubber.url(url)
+        name = page_file(served, {p["file"] for p in pages})
+        write_atomic(folder / name, markup.encode("utf-8"))
+        pages.append({"url": served if "?" not in served else bare(served) + "[?]*", "file": name})
+        per_page[name] = dict(scrubber.counts - before)
+    manifest = draft_manifest(draft, results, pages, scrubber)
+    write_atomic(folder / MANIFEST, tomlkit.dumps(manifest).encode("utf-8"))
+    report = tomlkit.document()
+    report.add(tomlkit.comment("What the scrubber replaced before anything was written: counts per kind, never the values."))
+    report["replaced"] = dict(sorted(scrubber.counts.items()))
+    report["pages"] = {name: dict(sorted(counts.items())) for name, counts in per_page.items()}
+    write_atomic(folder / SCRUBBED, tomlkit.dumps(report).encode("utf-8"))
+    return folder
+
+
+def page_file(url: str, taken: set[str]) -> str:
+    stem = "-".join(re.findall(r"[A-Za-z0-9_]+", bare(url).split("://", 1)[-1].split("/", 1)[-1]))[:60] or "index"
+    name, n = f"pages/{stem}.html", 1
+    while name in taken:
+        n += 1
+        name = f"pages/{stem}-{n}.html"
+    return name
+
+
+def draft_manifest(draft: Draft, results: list[Result], pages: list[dict], scrubber: Scrubber) -> tomlkit.TOMLDocument:
+    flow, today = draft.flow, date.today().isoformat()
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment(f"Captured by optout-run {version()} on {today}, read only, and scrubbed before it was written"))
+    doc.add(tomlkit.comment(f"({SCRUBBED} counts what was replaced). A draft: CONTRIBUTING.md, \"Turn a capture into a fixture\"."))
+    counts = Counter(r.status.value for r in results)
+    doc["platform"] = flow.name
+    doc["description"] = f"Captured from {flow.title}: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no result")
+    doc["reconstructed_from"] = "capture"
+    doc["reconstructed_on"] = today
+    account = tomlkit.aot()
+    account.append(tomlkit.table().add("username", scrubber.identity(draft.username) or "person1"))
+    doc["account"] = account
+    if draft.options:
+        doc["options"] = draft.options
+    state = {scrubber.identity(k): v for k, v in draft.state.items()}
+    if state:
+        doc["state"] = state
+    if flow.sign_in_url:  # pages are served signed in; the schema wants the sign-in a maintainer fills in
+        sign_in = tomlkit.table()
+        sign_in.add(tomlkit.comment("the request the sign-in form sends: a maintainer fills it in"))
+        sign_in.update({"url": flow.sign_in_url, "redirect": flow.sign_in_url, "next": flow.home_url})
+        doc["sign_in"] = sign_in
+    entries = tomlkit.aot()
+    for page in pages:
+        entries.append(tomlkit.table().add("url", page["url"]).add("file", page["file"]))
+    if pages:
+        doc["page"] = entries
+    settings = tomlkit.table()
+    for r in results:
+        setting_id = scrubber.identity(r.setting)
+        entry = proof_of(r, setting_id, state, scrubber)
+        if entry:
+            settings[setting_id] = entry
+    if settings:
+        doc["settings"] = settings
+    expect = tomlkit.table()
+    expect.update(
+        {
+            "check": True,
+            "exit_status": int(exit_status(results)),
+            "password_submissions": 0,
+            "saves": 0,
+            "results": {scrubber.identity(r.setting): f"{r.status.value}/{r.reason.value}" for r in results},
+        }
+    )
+    doc["expect"] = expect
+    return doc
+
+
+def proof_of(result: Result, setting_id: str, state: dict, scrubber: Scrubber) -> dict | None:
+    """What proves a compliant result in the draft: the opted-out value read into its state, or the page's notice."""
+    if result.status is not Status.COMPLIANT:
+        return None
+    if result.reason is Reason.NOT_OFFERED:
+        quoted = re.search(r'its page says: "(.*)"', result.detail, re.S)
+        return {"not_offered": scrubber.text(quoted.group(1))} if quoted else None
+    return {"opted_out": {setting_id: [state[setting_id]]}} if setting_id in state else None
+
+
+# -- the command's run ----------------------------------------------------------------------------------------------
+
+
+class NoHistory:
+    """A capture records nothing: it is a look at pages, and must not stand in the history for a real check."""
+
+    history = None
+
+    def start(self) -> None:
+        return None
+
+    def __call__(self, event: str, job, results: list[Result]) -> None:
+        pass
+
+
+def narrow(jobs: list, account: str | None, setting: str | None) -> list:
+    """Only the account (its name or user name) and the setting asked for; a wrong one is one line."""
+    if account:
+        chosen = [j for j in jobs if account in (j.account.label, j.account.username)]
+        if not chosen:
+            names = ", ".join(sorted({j.account.label for j in jobs}))
+            raise UserError(f"no {jobs[0].platform} account named {account!r} (configured: {names})")
+        jobs = chosen
+    if setting:
+        known = sorted({s.id for j in jobs for s in j.flow_cls.settings})
+        if setting not in known:
+            raise UserError(f"{jobs[0].platform} has no setting {setting!r} (one of: {', '.join(known)})")
+        for job in jobs:
+            job.settings = [s for s in job.flow_cls.settings if s.id == setting]
+    return jobs
+
+
+def run(env: Environment, request: RunRequest, out: Path, account: str | None = None, setting: str | None = None):
+    """A check run of one platform with the capture watching; returns its results and the draft directories."""
+    from runner import plan
+    from runner.drive import drive
+
+    capture = request.capture
+    with plan.home(env, request) as home, run_lock(home.paths):
+        try:
+            with plan.prepare(home, request) as planned:
+                planned.jobs[:] = narrow(planned.jobs, account, setting)
+                results = drive(home, planned, NoHistory())
+                return results, write(capture, planned.jobs, results, out)
+        except (ConfigError, KeyringUnavailable, BrowserNotFound, ScenarioError) as exc:
+            raise UserError(str(exc)) from None
