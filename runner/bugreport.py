@@ -24,7 +24,8 @@ from runner import capture as capturing
 from runner.env import Environment
 from runner.history import History, HistoryError
 from runner.pagescrub import Scrubber
-from runner.paths import private_dir, write_atomic
+from runner.commands import UserError
+from runner.paths import private_dir, why_not_written, write_atomic
 from runner.plan import RunRequest
 from runner.results import Result
 
@@ -34,6 +35,7 @@ REPORT = "report.toml"
 def make(env: Environment, request: RunRequest, out: Path, account: str | None) -> tuple[Path, list[str]]:
     """Write the archive under out; returns its path and the names of the files in it."""
     platform = request.platforms[0]
+    capturing.writable(out)
     rows = latest(env, platform)  # before the capture, which records nothing anyway
     with tempfile.TemporaryDirectory(prefix="optout-bug-report-") as tmp:
         results, drafts = capturing.run(env, request, Path(tmp), account)
@@ -47,7 +49,10 @@ def make(env: Environment, request: RunRequest, out: Path, account: str | None) 
                 files[f"capture/{path.relative_to(draft.parent.parent)}"] = path.read_bytes()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     archive = private_dir(out) / f"optout-run-bug-report-{platform}-{stamp}.tar.gz"
-    write_atomic(archive, tar(files))
+    try:
+        write_atomic(archive, tar(files))
+    except OSError as exc:
+        raise UserError(f"cannot write the bug report in {out} ({why_not_written(exc)})") from None
     return archive, list(files)
 
 

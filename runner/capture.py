@@ -32,7 +32,7 @@ from runner.exitcodes import exit_status
 from runner.locate import SelectorNotFound, load as locators_of
 from runner.lock import run_lock
 from runner.pagescrub import Scrubber
-from runner.paths import private_dir, write_atomic
+from runner.paths import private_dir, unwritable, why_not_written, write_atomic
 from runner.plan import RunRequest
 from runner.replay import ScenarioError
 from runner.results import Reason, Result, Status
@@ -306,7 +306,7 @@ def draft_manifest(draft: Draft, results: list[Result], pages: list[dict], scrub
     doc.add(tomlkit.comment(f"({SCRUBBED} counts what was replaced). A draft: CONTRIBUTING.md, \"Turn a capture into a fixture\"."))
     counts = Counter(r.status.value for r in results)
     doc["platform"] = flow.name
-    doc["description"] = f"Captured from {flow.title}: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no result")
+    doc["description"] = f"Captured from {flow.title} by optout-run {version()}: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no result")
     doc["reconstructed_from"] = "capture"
     doc["reconstructed_on"] = today
     account = tomlkit.aot()
@@ -391,6 +391,17 @@ def narrow(jobs: list, account: str | None, setting: str | None) -> list:
     return jobs
 
 
+def writable(folder: Path) -> None:
+    """One line, exit 2, when nothing can be written in folder (made 0700 if it is missing)."""
+    try:
+        private_dir(folder)
+        problem = unwritable(folder)
+    except OSError as exc:
+        problem = exc
+    if problem is not None:
+        raise UserError(f"cannot write in {folder} ({why_not_written(problem)})")
+
+
 def run(env: Environment, request: RunRequest, out: Path, account: str | None = None, setting: str | None = None):
     """A check run of one platform with the capture watching; returns its results and the draft directories."""
     from runner import plan
@@ -401,7 +412,11 @@ def run(env: Environment, request: RunRequest, out: Path, account: str | None = 
         try:
             with plan.prepare(home, request) as planned:
                 planned.jobs[:] = narrow(planned.jobs, account, setting)
+                writable(out)  # before the browser starts: a wrong --out must not cost a run
                 results = drive(home, planned, NoHistory())
-                return results, write(capture, planned.jobs, results, out)
+                try:
+                    return results, write(capture, planned.jobs, results, out)
+                except OSError as exc:
+                    raise UserError(f"cannot write the capture in {out} ({why_not_written(exc)})") from None
         except (ConfigError, KeyringUnavailable, BrowserNotFound, ScenarioError) as exc:
             raise UserError(str(exc)) from None

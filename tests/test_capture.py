@@ -181,3 +181,79 @@ async def test_a_capture_of_each_exposed_scenario_replays_to_the_same_results(br
     same = {s.platform: outcome(replayed, s.platform) == outcome(original, s.platform) for s in EXPOSED}
     assert {p for p, ok in same.items() if not ok} == ONE_URL_FOR_EVERY_PANE
     assert all(outcome(original, p) for p in same), "every platform had results to compare"
+
+
+def test_kept_scripts_lose_their_secrets_and_the_person_but_not_other_peoples_words(scenario_copy, tmp_path):
+    """--keep-scripts: secret-named values and known identities go; someone's words inside a script's string
+    cannot be told from code, which is why scripts are removed unless asked for (and bug reports never keep them)."""
+    scenario = sentinel_scenario(scenario_copy)
+    code, _, err = in_process("capture", "x", "--keep-scripts", "--replay", str(scenario), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    written = files_under(tmp_path / "out")
+    page = next(text for name, text in written.items() if name.endswith("grok_settings.html"))
+    assert "window.__CONFIG__" in page, "the script is kept"
+    assert {kind for text in written.values() for kind in leaks(text)} <= {"other person", "post"}
+
+
+def test_an_app_only_platform_captures_no_page_and_its_draft_still_replays(tmp_path):
+    code, out, err = in_process("capture", "snapchat", "--replay", str(FIXTURES / "snapchat" / "exposed"), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    (draft,) = (tmp_path / "out" / "snapchat").iterdir()
+    assert not (draft / "pages").exists() or not any((draft / "pages").iterdir())
+    code, out, _ = in_process("-p", "snapchat", "--replay", str(draft), "--check")
+    assert code == 3 and "app_only" in out
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--account", "nobody"], "no x account named 'nobody' (configured: jane_doe_demo)"),
+        (["--setting", "nothing"], "x has no setting 'nothing' (one of: grok_training, partner_sharing)"),
+    ],
+)
+def test_a_wrong_account_or_setting_is_one_line_and_exit_2(args, line, tmp_path):
+    code, out, err = in_process("capture", "x", *args, "--replay", str(FIXTURES / "x" / "exposed"), "--out", str(tmp_path / "out"))
+    assert code == 2 and line in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists(), "nothing written"
+
+
+def test_one_setting_captures_its_page_only(tmp_path):
+    out = tmp_path / "out"
+    code, _, err = in_process("capture", "x", "--setting", "partner_sharing", "--replay", str(FIXTURES / "x" / "exposed"), "--out", str(out))
+    assert code == 0, err
+    (draft,) = (out / "x").iterdir()
+    manifest = tomllib.loads((draft / "manifest.toml").read_text(encoding="utf-8"))
+    assert [p["url"] for p in manifest["page"]] == ["https://x.com/settings/data_sharing_with_business_partners"]
+    assert manifest["expect"]["results"] == {"partner_sharing": "non_compliant/exposed"}
+    assert manifest["state"] == {"partner_sharing": True} and manifest["reconstructed_from"] == "capture"
+
+
+@pytest.mark.parametrize("command", ["capture", "bug-report"])
+def test_an_out_that_cannot_be_written_is_one_line_before_any_browser(command, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "below"
+    code, _, err = in_process(command, "x", "--replay", str(FIXTURES / "x" / "exposed"), "--out", str(out))
+    assert code == 2 and f"cannot write in {out}" in err and "Traceback" not in err
+
+
+async def test_page_text_cannot_close_a_script_early_nor_become_a_replay_template(browser):
+    """A page's own text holding `</script>` or `{{key}}` stays text: the written page neither breaks out of its
+    data block nor has the harness fill it in (runner/replay.py renders {{...}})."""
+    from runner.pagescrub import Scrubber
+    from runner.replay import render
+
+    tree = {"t": "html", "a": [], "c": [
+        {"t": "head", "a": [], "c": [{"t": "script", "a": [["type", "application/json"], ["id", "data"]], "c": ['{"a": "</script><img src=x>"}']}]},
+        {"t": "body", "a": [], "c": [{"t": "p", "a": [["title", "{{json:k}}"]], "c": ["Type {{checked:k}} here"]}]},
+    ]}
+    written = Scrubber().page(tree)
+    assert render(written, {"k": True}) == written
+    page = await browser.new_page()
+    try:
+        await page.set_content(written)
+        assert await page.locator("img").count() == 0
+        assert await page.evaluate("JSON.parse(document.getElementById('data').textContent).a") == "</script><img src=x>"
+        assert await page.locator("p").inner_text() == "Type {{checked:k}} here"
+        assert await page.locator("p").get_attribute("title") == "{{json:k}}"
+    finally:
+        await page.close()

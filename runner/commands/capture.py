@@ -41,7 +41,11 @@ def request_for(platform: str, replay: Path | None, headed: bool, keep_scripts: 
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Where the draft scenario goes [default: captures/ in the data dir]."
 )
-@click.option("--keep-scripts", is_flag=True, help="Keep the pages' scripts (scrubbed of known secrets); by default they are removed.")
+@click.option(
+    "--keep-scripts",
+    is_flag=True,
+    help="Keep the pages' scripts, scrubbed of secrets and of your names; other people's words in them stay: read before sharing.",
+)
 @SCRUB
 @REPLAY
 @HEADED
