@@ -65,7 +65,7 @@ def latest(env: Environment, platform: str) -> list[sqlite3.Row]:
 
 
 def secrets_of(capture: capturing.Capture) -> list[str]:
-    return [s for d in capture.drafts.values() for s in d.secrets]
+    return [s for d in capture.drafts.values() for s in d.secrets] + [v for values in capture.cookies.values() for v in values]
 
 
 def versions(capture: capturing.Capture) -> dict[str, str]:

@@ -34,14 +34,13 @@ from runner.lock import run_lock
 from runner.pagescrub import Scrubber
 from runner.paths import private_dir, unwritable, why_not_written, write_atomic
 from runner.plan import RunRequest
-from runner.replay import ScenarioError
+from runner.replay import MANIFEST, ScenarioError
 from runner.results import Reason, Result, Status
 from runner.settle import Unsettled, page_settled
 
 log = structlog.get_logger("optout.capture")
 
 SCRUBBED = "scrubbed.toml"
-MANIFEST = "manifest.toml"
 COOKIE_MIN = 6  # shorter cookie values ("1", "en") are not secrets and would replace half the page
 
 # The settled document as a tree: text as strings, elements as {t, a, c} and `s` for an open shadow root; the live
@@ -141,7 +140,15 @@ class Capture:
         self.also = also
         self.drafts: dict[tuple[str, str], Draft] = {}
         self.failed: dict[tuple[str, str], list[tuple[str, dict]]] = {}  # pages as a setting failed on them
+        self.cookies: dict[tuple[str, str], set[str]] = {}  # the values of the account's cookies: secrets
         self.browser_version = ""
+
+    async def look(self, page: Page, key: tuple[str, str]) -> dict:
+        """The page's tree, and its context's cookie values and browser noted: both hooks start here."""
+        self.browser_version = page.context.browser.version if page.context.browser else ""
+        values = {c["value"] for c in await page.context.cookies() if len(c["value"]) >= COOKIE_MIN}
+        self.cookies.setdefault(key, set()).update(values)
+        return await page.evaluate(SERIALISE)
 
     def evidence(self, run_dir: Path, keep_traces: bool) -> Evidence:
         """The run's evidence keeper, which also keeps the page a setting failed on: the page a bug report is about."""
@@ -158,13 +165,11 @@ class Capture:
 
     async def __call__(self, page: Page, flow, job) -> None:
         draft = self.draft(job)
-        self.browser_version = page.context.browser.version if page.context.browser else ""
-        draft.secrets += [c["value"] for c in await page.context.cookies() if len(c["value"]) >= COOKIE_MIN]
         for setting in settings_here(job, page.url):
             value = await read_if_shown(page, flow, setting)
             if value is not None:
                 draft.state[setting.id] = value
-        draft.pages.append((page.url, await page.evaluate(SERIALISE)))
+        draft.pages.append((page.url, await self.look(page, (job.platform, job.account.username))))
         if not draft.listed and any(s.repeats for s in job.settings):
             draft.listed = True
             await self.keep_listing(page, flow, job, draft)
@@ -180,7 +185,7 @@ class Capture:
                 await page_settled(tab, flow.loc)
             except Unsettled:
                 pass
-            draft.pages.insert(0, (tab.url, await tab.evaluate(SERIALISE)))
+            draft.pages.insert(0, (tab.url, await self.look(tab, (job.platform, job.account.username))))
         except PlaywrightError as exc:
             log.warning("the subjects' page could not be captured", error=type(exc).__name__)
         finally:
@@ -196,12 +201,10 @@ class FailedPages(Evidence):
 
     async def capture(self, page: Page, platform: str, username: str, what: str, secrets: list[str]) -> Path | None:
         try:
-            tree = await page.evaluate(SERIALISE)
-            self.keeper.browser_version = page.context.browser.version if page.context.browser else ""
-        except PlaywrightError:  # the page or the browser may be what failed
-            tree = None
-        if tree is not None:
+            tree = await self.keeper.look(page, (platform, username))
             self.keeper.failed.setdefault((platform, username), []).append((page.url, tree))
+        except PlaywrightError:  # the page or the browser may be what failed
+            pass
         return await super().capture(page, platform, username, what, secrets)
 
 
@@ -267,7 +270,8 @@ def write(capture: Capture, jobs: list, results: list[Result], out: Path) -> lis
 
 def write_draft(draft: Draft, results: list[Result], folder: Path, capture: Capture) -> Path:
     flow = draft.flow
-    scrubber = Scrubber((draft.username, *capture.also), wording(flow), capture.keep_scripts, secrets=draft.secrets)
+    secrets = [*draft.secrets, *capture.cookies.get((flow.name, draft.username), ())]
+    scrubber = Scrubber((draft.username, *capture.also), wording(flow), capture.keep_scripts, secrets=secrets)
     for _, tree in draft.pages:
         scrubber.harvest(tree)  # every page's names first: one learned late is still replaced on the first page
     private_dir(folder / "pages")

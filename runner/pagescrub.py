@@ -63,7 +63,7 @@ IDENTITY_KEY = re.compile(
 )
 USERISH = re.compile(r"^(user|viewer|account|me|profile|owner|author|actor|blogs?|person|people|friends?|followers?|"
                      r"following|contacts?|members?|participants?|sender|recipient|self|current_?user)$", re.I)
-ID_KEY = re.compile(r"(^|_)(id|ids|uid|pk|fbid|id_str)$|Id$|ID$", re.I)
+ID_KEY = re.compile(r"(?i:(^|_)(ids?|uid|pk|fbid|id_str)$)|[a-z]I[dD]$")  # id, user_id, userId, fbid
 # An element whose text is someone's words or someone's name (a post, a message, a bio, a person's cell).
 FREE_TEXT = re.compile(
     r"(?<![a-z])(?:tweet|post(?!al)|message|comment|caption|bio\b|biography|chat|conversation|reply|story|feed|"

@@ -3,7 +3,6 @@ scrubbed capture of its pages, the one a setting failed on included, and no secr
 
 from __future__ import annotations
 
-import io
 import re
 import stat
 import tarfile
@@ -11,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 from tests.conftest import in_process
-from tests.test_capture import leaks, sentinel_scenario
+from tests.test_capture import PLANTED_BODY, PLANTED_HEAD, leaks, sentinel_scenario
 
 BROKEN_LABEL = "Allow additional information sharing with business partners"
 
@@ -23,6 +22,7 @@ def broken_sentinel_scenario(scenario_copy) -> Path:
     text = page.read_text(encoding="utf-8")
     assert BROKEN_LABEL in text
     text = text.replace(BROKEN_LABEL, "Partner sharing preferences").replace('name="allow_sharing', 'name="sharing_pref')
+    text = text.replace("</head>", PLANTED_HEAD, 1).replace("</body>", PLANTED_BODY, 1)  # the failing page too
     page.write_text(text.replace('aria-describedby="CHECKBOX_1_LABEL" name=', 'aria-describedby="PREF_1" name='), encoding="utf-8")
     return exposed
 

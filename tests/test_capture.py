@@ -9,7 +9,6 @@ the original. The replay test captures every platform's `exposed` scenario and r
 from __future__ import annotations
 
 import html
-import re
 import tomllib
 from collections import Counter
 from pathlib import Path
