@@ -23,7 +23,7 @@ from runner.saving import check_save
 
 SCHEMA = 1
 
-FLOW_KEYS = {"title", "home_url", "sign_in_url", "sign_in_origins", "notes", "caveat", "summary"}
+FLOW_KEYS = {"title", "home_url", "sign_in_url", "sign_in_origins", "notes", "caveat", "summary", "not_covered"}
 STATE_KEYS = {
     "signed_out": {"marker", "urls"},  # the session is gone: sign in (first page) or report it (later)
     "signed_in": {"marker"},  # what `optout-run login` waits for
@@ -84,6 +84,12 @@ class Site:
     options: dict[str, dict]
     subjects: dict[str, Subject]
     settings: tuple[dict, ...]  # raw [[setting]] tables, checked; runner.flow turns them into Settings
+
+    @property
+    def not_covered(self) -> tuple[str, ...]:
+        """What no setting of this platform does ("posts already used for training are not unlearned"): one source
+        for `optout-run platforms`, the run's results and `optout-run report`."""
+        return tuple(self.flow.get("not_covered", ()))
 
 
 class Checker:
@@ -216,6 +222,10 @@ def load(name: str) -> Site:
     flow = raw.get("flow", {})
     check.keys(("flow",), flow, FLOW_KEYS, () if name.startswith("_") else ("title", "home_url"))
     check.words(("flow", "sign_in_origins"), flow.get("sign_in_origins", []))
+    if "not_covered" in flow:  # every registered platform has it (tests/test_proof_report.py); packs and tests need not
+        sentences = check.words(("flow", "not_covered"), flow["not_covered"])
+        if not sentences or not all(s.strip() for s in sentences):
+            check.fail(("flow", "not_covered"), "must be a non-empty list of sentences")
 
     sign_in_table = raw.get("sign_in", {})
     check.keys(("sign_in",), sign_in_table, {"extends", "steps"})
