@@ -72,13 +72,18 @@ def cli(ctx: click.Context, run_all, platforms, check, headed, slow_mo, jobs, js
 
 @cli.command()
 def platforms() -> None:
-    """Each platform, its settings, the opted-out state, what opting out costs you, and how each setting is known."""
+    """Each platform, what opting out there does not cover, its settings, the opted-out state, what opting out costs
+    you, and how each setting is known."""
     env = environment()
     for name in flows.names():
         flow = flows.load(name)
         env.out(f"{flow.title} ({name})  {flow.home_url}")
         if flow.notes:
             env.out(f"  {flow.notes}")
+        if flow.site.not_covered:
+            env.out("  does not cover:")
+            for sentence in flow.site.not_covered:
+                env.out(f"    * {sentence}")
         for s in flow.settings:
             state = {True: "on", False: "off"}.get(s.opted_out, s.opted_out)  # type: ignore[arg-type]
             optional = "" if s.default else "  [optional]"

@@ -19,6 +19,7 @@ from runner.env import Environment
 from runner.evidence import Evidence
 from runner.paths import UNSAVED
 from runner.plan import Plan, RunRequest
+from runner.proof import Proofs
 from runner.results import Result
 from runner.sessions import RejectedPasswords, SessionStore, stores
 from runner.stop import STOP
@@ -52,8 +53,10 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
                     f"the browser {executable or 'Playwright’s Chromium'} did not start ({first}); set OPTOUT_CHROMIUM "
                     "to a working Chromium, or run `optout-run doctor`"
                 ) from None
-            # The run's history row is opened only once a browser runs; evidence is named by its id.
-            run_folder = recorder.start() or history.new_run_id()
+            # The run's history row is opened only once a browser runs; evidence and proofs are named by its id.
+            # Proofs live as long as the history keeps their run: without a history row, none is kept.
+            run_id = recorder.start()
+            run_folder = run_id or history.new_run_id()
             options = Options(
                 check=request.check,
                 jobs=request.jobs,
@@ -67,6 +70,7 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
                 pause=request.pause,
                 stop=STOP,
                 watchers=page_watchers(request),
+                proofs=Proofs(env.paths.data_dir, run_id) if run_id else None,
             )
             try:
                 return await run_jobs(browser, plan.jobs, options, prepare if plan.harnesses else None, on_event)

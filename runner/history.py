@@ -22,6 +22,7 @@ from typing import Iterator
 
 import structlog
 
+from runner import proof
 from runner.paths import UNSAVED, Paths, private_dir, unwritable, why_not_written
 from runner.results import Result, Status
 
@@ -263,12 +264,16 @@ class History:
         return RunRecord(self, cursor.lastrowid, run_id)
 
     def prune(self, keep_runs: int) -> int:
-        """Forget all but the newest keep_runs runs (their results too); `latest` keeps each setting's summary."""
+        """Forget all but the newest keep_runs runs (their results and proof images too); `latest` keeps each
+        setting's summary, and its newest proof image even when that run is gone (one per setting)."""
         keep_runs = max(1, keep_runs)
         with self.transaction() as conn:
             old = "SELECT id FROM runs ORDER BY id DESC LIMIT -1 OFFSET ?"
             conn.execute(f"DELETE FROM results WHERE run IN ({old})", (keep_runs,))
             removed = conn.execute(f"DELETE FROM runs WHERE id IN ({old})", (keep_runs,)).rowcount
+            runs = {row[0] for row in conn.execute("SELECT run_id FROM runs")}
+            latest = {row[0] for row in conn.execute("SELECT proof FROM latest WHERE proof IS NOT NULL")}
+        proof.prune(self.path.parent, runs, latest)
         return removed
 
     # -- reading -----------------------------------------------------------------------------------------------

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import textwrap
 from collections import Counter
 from datetime import datetime
 from typing import Sequence
 
+import flows
 from runner import tables
 from runner.engine import Job
 from runner.env import Environment
@@ -134,6 +137,10 @@ def human(env: Environment, results: list[Result], status: ExitStatus, drift: li
             env.out(f"{r.platform} {r.account} {r.setting}: {r.status.value} ({r.reason.value}){again} {r.detail}")
     for d in drift:
         env.out(d.line())
+    if not quiet:  # cron's report stays short: what is not covered never changes from run to run
+        for platform, sentences in not_covered(results).items():
+            line = f"{platform} does not cover: {' '.join(sentences)}"
+            env.out(textwrap.fill(line, shutil.get_terminal_size().columns, subsequent_indent="  ") if env.stdout_isatty else line)
     counts = Counter(r.status.value for r in results)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to do"
     if drifted:
@@ -149,7 +156,17 @@ def mark(r: Result, drifted: set) -> str:
 
 
 def as_json(env: Environment, results: list[Result], status: ExitStatus, replay: list[dict] | None, drift: list = ()) -> None:
-    document = {"exit_status": int(status), "results": [r.as_json() for r in results], "drift": [d.as_json() for d in drift]}
+    document = {
+        "exit_status": int(status),
+        "results": [r.as_json() for r in results],
+        "drift": [d.as_json() for d in drift],
+        "not_covered": {platform: list(sentences) for platform, sentences in not_covered(results).items()},
+    }
     if replay is not None:
         document["replay"] = replay
     env.out(json.dumps(document, indent=2))
+
+
+def not_covered(results: list[Result]) -> dict[str, tuple[str, ...]]:
+    """What opting out does not cover, for each platform that ran, from its data ([flow] not_covered)."""
+    return {platform: flows.load(platform).site.not_covered for platform in dict.fromkeys(r.platform for r in results)}

@@ -36,8 +36,9 @@ def test_a_pipe_keeps_each_result_on_one_line(monkeypatch):
     out = io.StringIO()
     env = Environment(stdout=out, stdout_isatty=False, paths=Paths.from_env())
     human(env, [Result("x", "jane", "grok", Status.FAILED, Reason.TIMEOUT, LONG)], ExitStatus.FAILED)
-    first, last = out.getvalue().splitlines()
+    first, covered, last = out.getvalue().splitlines()
     assert first.startswith("x jane grok: failed (timeout) word0") and first.endswith("x" * 90)
+    assert covered.startswith("x does not cover: ")  # one line per platform that ran, from its data
     assert last == f"1 failed; exit 1: {ExitStatus.FAILED.meaning}"
 
 
