@@ -12,6 +12,7 @@ from runner.commands import capture as _capture
 from runner.commands import credentials as _credentials
 from runner.commands import doctor as _doctor
 from runner.commands import notify as _notify
+from runner.commands import report as _report
 from runner.commands import session as _session
 from runner.commands import UserError, environment
 from runner.commands import history as _history
@@ -109,6 +110,7 @@ cli.add_command(_notify.notify)
 cli.add_command(_setup.setup)
 cli.add_command(_capture.capture)
 cli.add_command(_capture.bug_report)
+cli.add_command(_report.report)
 
 
 def main() -> None:
