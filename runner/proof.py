@@ -126,6 +126,7 @@ class Proofs:
 
     @staticmethod
     def masks(page: "Page", username: str) -> list["Locator"]:
+        """What names a person, wherever it sits: a general rule, since no site marks its PII for us."""
         found = [page.locator(AVATARS), page.get_by_text(EMAIL)]
         if len(username.strip()) > 2:
             found.append(page.get_by_text(username.strip()))

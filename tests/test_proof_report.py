@@ -215,6 +215,19 @@ def test_report_bad_input_is_one_line_and_exit_2(args, message):
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
+def test_report_pdf_without_a_browser_is_one_line_and_exit_2(tmp_path):
+    done = optout("report", "--pdf", str(tmp_path / "r.pdf"), env={"OPTOUT_CHROMIUM": str(tmp_path / "no-chromium")})
+    assert done.returncode == 2
+    assert "Chromium not found at" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_report_before_any_run_says_so(tmp_path):
+    code, out, _ = in_process("report", "--html", str(tmp_path / "r.html"))
+    assert code == 0 and "0 settings, 0 proof images" in out
+    assert "No runs recorded yet" in (tmp_path / "r.html").read_text()
+
+
 # -- pruning --------------------------------------------------------------------------------------------------------------
 
 
