@@ -246,7 +246,8 @@ class Scrubber:
 
     # -- URLs, CSS, JSON, scripts ------------------------------------------------------------------------------
 
-    def url(self, value: str, media: bool = False) -> str:
+    def url(self, value: str, media: bool = False, free: bool = False) -> str:
+        """free: a link inside someone's post or person cell, whose path names them (/someone): neutral too."""
         value = value.strip()
         if media and value:
             self.counts["media url"] += 1
@@ -261,9 +262,8 @@ class Scrubber:
             (self.text(k), self.secret(v) if SECRET_NAME.search(k) else self.text(v))
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
         ]
-        return urlunsplit(
-            (parts.scheme, self.identity(parts.netloc), self.text(parts.path), urlencode(query, safe="/:*[]"), self.text(parts.fragment))
-        )
+        path = "/".join(self.free(p) for p in parts.path.split("/")) if free else self.text(parts.path)
+        return urlunsplit((parts.scheme, self.identity(parts.netloc), path, urlencode(query, safe="/:*[]"), self.text(parts.fragment)))
 
     def srcset(self, value: str) -> str:
         self.counts["media url"] += 1
@@ -383,7 +383,7 @@ class Scrubber:
         if name == "srcset" or name == "imagesrcset":
             return self.srcset(value)
         if name in URL_ATTRS:
-            return self.url(value, media=(tag in MEDIA_TAGS and name in MEDIA_ATTRS))
+            return self.url(value, media=(tag in MEDIA_TAGS and name in MEDIA_ATTRS), free=free)
         if tag == "iframe" and name == "srcdoc":
             self.counts["frame"] += 1
             return ""

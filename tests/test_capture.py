@@ -37,6 +37,7 @@ SENTINELS = {
     "avatar": "https://pbs.twimg.com/profile_images/AvatarSentinel/photo.jpg",
     "post": "Sentinel post about my secret weekend plans",
     "other person": "Wilhelmina Sentinelova",
+    "other handle": "wilhelmina_sentinel",
 }
 S = SENTINELS
 PLANTED_HEAD = f"""<meta name="csrf-token" content="{S['csrf']}">
@@ -56,7 +57,7 @@ PLANTED_BODY = f"""<aside class="sidebar" data-user-id="{S['numeric id']}" data-
   <form><input type="hidden" name="authenticity_token" value="{S['csrf']}"><input type="hidden" name="otp" value="{S['totp']}"></form>
   <p class="note">Remembered sign-in: {S['password']}</p>
   <article data-testid="tweet"><div data-testid="tweetText">{S['post']}</div></article>
-  <div data-testid="UserCell"><a href="/someone" aria-label="{S['other person']}"><span>{S['other person']}</span></a></div>
+  <div data-testid="UserCell"><a href="/{S['other handle']}" aria-label="{S['other person']}"><span>{S['other person']}</span></a></div>
   <profile-card></profile-card>
 </aside>
 <script>

@@ -53,13 +53,13 @@ def capture(platform, account, setting, out, keep_scripts, also, replay, headed)
     """Read PLATFORM's settings pages with your session, changing nothing, and keep each one, scrubbed of who you
     are and of every secret, as a draft replay scenario (see CONTRIBUTING.md, "Turn a capture into a fixture")."""
     from runner import capture as capturing
-    from runner.exitcodes import ExitStatus, exit_status
-    from runner.report import human
+    from runner.exitcodes import ExitStatus
 
     env = environment()
     request = request_for(platform, replay, headed, keep_scripts, also)
     results, drafts = capturing.run(env, request, out or env.paths.data_dir / "captures", account, setting)
-    human(env, results, exit_status(results))
+    for r in results:  # what the capture read; its exit status is the capture's own, not a check's
+        env.out(f"{r.platform} {r.account} {r.setting}: {r.status.value} ({r.reason.value})")
     for draft in drafts:
         env.out(f"draft scenario: {draft}")
         env.out(f"  replay it: optout-run -p {platform.lower()} --replay {draft} --check")
