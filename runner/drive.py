@@ -69,7 +69,7 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
                 ),
                 pause=request.pause,
                 stop=STOP,
-                watchers=page_watchers(request),
+                watchers=page_watchers(request, recorder),
                 proofs=Proofs(env.paths.data_dir, run_id) if run_id else None,
             )
             try:
@@ -86,9 +86,9 @@ def drive(env: Environment, plan: Plan, recorder: history.Recorder) -> list[Resu
         STOP.leave_loop()
 
 
-def page_watchers(request: RunRequest) -> tuple[PageWatcher, ...]:
-    """What looks at each settings page of this run, read only."""
-    return tuple(w for w in (request.capture,) if w is not None)
+def page_watchers(request: RunRequest, recorder: history.Recorder) -> tuple[PageWatcher, ...]:
+    """What looks at each settings page of this run, read only: new AI switches always, a capture when asked."""
+    return tuple(w for w in (recorder.switches, request.capture) if w is not None)
 
 
 class KeptSessions(SessionStore):

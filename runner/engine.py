@@ -390,11 +390,13 @@ async def run_setting(
 
     def result(status: Status, reason: Reason, detail: str, proof: str = "") -> Result:
         log.info("setting", setting=setting.id, status=status.value, reason=reason.value)
-        return Result(job.platform, job.account.label, setting.id, status, reason, detail, proof)
+        health = flow.loc.health(setting.target) if setting.target else ""
+        return Result(job.platform, job.account.label, setting.id, status, reason, detail, proof, health)
 
     async def proof(changed: bool) -> str:
         return await options.proofs(page, flow, job, setting, changed) if options.proofs else ""
 
+    flow.loc.matched.pop(setting.target, None)  # locator health: this setting's own find, not an earlier one's
     try:
         value = await load_and_read(page, flow, setting, opened=opened)
     except NotOffered as exc:

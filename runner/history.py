@@ -23,6 +23,7 @@ from typing import Iterator
 import structlog
 
 from runner import proof
+from runner.notices import NewSwitches, Notice, notice_id
 from runner.paths import UNSAVED, Paths, private_dir, unwritable, why_not_written
 from runner.results import Result, Status
 
@@ -300,6 +301,43 @@ class History:
     def runs(self) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
 
+    # -- new AI-related settings no flow knows (runner/notices.py) -------------------------------------------------
+
+    def record_notices(self, run_id: str, notices: list[Notice]) -> list[Notice]:
+        """Remember what a job saw; return the notices no run had seen before (acknowledged ones never come back)."""
+        at = now()
+        new = []
+        with self.transaction() as conn:
+            for n in notices:
+                inserted = conn.execute(
+                    "INSERT INTO notices (platform, account, page, label, kind, state, first_seen, last_seen, run_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (n.platform, n.account, n.page, n.label, n.kind, n.state, at, at, run_id),
+                ).rowcount
+                if inserted:
+                    new.append(n)
+                else:
+                    conn.execute(
+                        "UPDATE notices SET state = ?, kind = ?, last_seen = ?"
+                        " WHERE platform = ? AND account = ? AND page = ? AND label = ?",
+                        (n.state, n.kind, at, n.platform, n.account, n.page, n.label),
+                    )
+        return new
+
+    def notices(self, acknowledged: bool = False) -> list[sqlite3.Row]:
+        where = "" if acknowledged else " WHERE acked_at IS NULL"
+        return self.conn.execute(f"SELECT * FROM notices{where} ORDER BY platform, account, first_seen").fetchall()
+
+    def acknowledge(self, ids: set[str] | None) -> list[sqlite3.Row]:
+        """Dismiss the notices with these ids (None: every open one); return those dismissed."""
+        chosen = [r for r in self.notices() if ids is None or notice_id(r["platform"], r["page"], r["label"]) in ids]
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE notices SET acked_at = ? WHERE platform = ? AND account = ? AND page = ? AND label = ?",
+                [(now(), r["platform"], r["account"], r["page"], r["label"]) for r in chosen],
+            )
+        return chosen
+
     # -- what notification targets were told ----------------------------------------------------------------------
 
     def notified(self, target: str) -> dict[tuple[str, str, str], sqlite3.Row]:
@@ -410,6 +448,8 @@ class Recorder:
         self.replay = replay
         self.history: History | None = None
         self.run: RunRecord | None = None
+        self.switches = NewSwitches()  # the page watcher whose notices each finished job records
+        self.notices: list[Notice] = []  # this run's notices no earlier run had seen
         try:
             self.history = History.for_paths(paths)
         except (HistoryError, OSError) as exc:
@@ -436,6 +476,7 @@ class Recorder:
     def __call__(self, event: str, job, results: list[Result]) -> None:
         if event == "done":
             self.record(results)
+            self.record_notices(self.switches.take(job))
 
     def start(self) -> str | None:
         """Open this run's row (done by the first record; call it earlier to name the run's folder by its id)."""
@@ -454,6 +495,19 @@ class Recorder:
                 return
             self.run.record(results)
         except (sqlite3.Error, OSError) as exc:
+            self._fail(exc)
+
+    def record_notices(self, seen: list[Notice]) -> None:
+        """Without a history every notice counts as new: better said twice than never."""
+        if not seen:
+            return
+        if self.history is None or self.start() is None:
+            self.notices += seen
+            return
+        try:
+            self.notices += self.history.record_notices(self.run_id, seen)
+        except (sqlite3.Error, OSError) as exc:
+            self.notices += seen
             self._fail(exc)
 
     def finish(self, exit_status: int, keep_runs: int) -> None:

@@ -58,7 +58,7 @@ def selectors_dir() -> Path:
 
 CONTROL_ROLES = ("checkbox", "switch", "menuitemcheckbox")  # on-off controls: a radio's trailing words tell choices apart
 WORD_LISTS = ("languages", "dismiss")  # the keys that are lists of words, not locators
-RESERVED = ("schema", "flow", "sign_in", "open", "states", "options", "subjects", "setting")  # runner/sitedata.py
+RESERVED = ("schema", "flow", "sign_in", "open", "states", "options", "subjects", "setting", "leave_alone")  # runner/sitedata.py
 FALLBACK_KEYS = (*KINDS, "name", "exact", "provenance")  # what one fallback may say
 PROVENANCE = "provenance"  # provenance.NAME: how a locator is known, for its fallbacks that do not say it themselves
 PROVENANCE_KEYS = ("status", "source", "on")
@@ -180,6 +180,7 @@ class Locators:
         self.table = load(platform)
         self.timeout_ms = timeout_ms
         self.ready, self.skeleton = "ready", "skeleton"  # runner/settle.py; a platform's [states] ready may rename them
+        self.matched: dict[str, tuple[int, int]] = {}  # locator health: name -> (fallback used, 1-based; fallbacks)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -201,25 +202,29 @@ class Locators:
         """
         first = build(root, self.table[name][0])
         if await first.count() == 1:
+            self.matched[name] = (1, len(self.table[name]))
             return first
         try:
             await self.any_of(root, name).first.wait_for(state="attached", timeout=timeout_ms or self.timeout_ms)
         except PlaywrightTimeout:
             raise SelectorNotFound(name) from None
-        for candidate in self.table[name]:
+        for i, candidate in enumerate(self.table[name], start=1):
             locator = build(root, candidate)
             count = await locator.count()
-            if count == 1:
-                return locator
             if count > 1:  # multi-step forms keep hidden steps in the DOM: one visible match is still unique
-                visible = locator.filter(visible=True)
-                if await visible.count() == 1:
-                    return visible
-                if candidate.get("exact"):  # "X" and "X's AI features": the one whole name wins, never a guess
-                    whole = build(root, candidate, trailing=False)
-                    if await whole.count() == 1:
-                        return whole
+                locator, count = locator.filter(visible=True), await locator.filter(visible=True).count()
+                if count != 1 and candidate.get("exact"):  # "X" and "X's AI features": the one whole name wins
+                    locator = build(root, candidate, trailing=False)
+                    count = await locator.count()
+            if count == 1:
+                self.matched[name] = (i, len(self.table[name]))
+                return locator
         raise SelectorNotFound(name)
+
+    def health(self, name: str) -> str:
+        """'3/4' when the last find of name took its 3rd of 4 fallbacks; '' for the first choice or no find."""
+        used, of = self.matched.get(name, (1, 1))
+        return f"{used}/{of}" if used > 1 else ""
 
     async def present(self, root: Page | Locator, name: str) -> bool:
         """Is any fallback of this name on the page right now (no waiting)?"""

@@ -17,7 +17,7 @@ import socket
 import sqlite3
 import tomllib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -37,12 +37,13 @@ log = structlog.get_logger("optout.notify")
 
 KEYRING = "notify"  # credentials.service("notify") == "optout-run/notify"; the target's name is the user name
 
-# What a person can be told about, as [notify] events names them. A new kind (an AI-related setting no flow knows
-# yet, issue 14 part 3) joins here and in problems(), which turns a run's findings into Problems.
+# What a person can be told about, as [notify] events names them. problems() turns a run's results into the first
+# three; new_setting is an AI-related setting no flow knows (runner/notices.py): the history already says each once.
 EVENTS = {
     "drift": "re-enabled by the platform",
     "failed": "failed",
     "needs_manual": "needs you",
+    "new_setting": "new AI-related setting",
 }
 
 UNUSABLE = (
@@ -117,9 +118,12 @@ class News:
     resolved: list[tuple[sqlite3.Row, Result]]  # what the target was told, and the result that ends it
     forgotten: list[Key]  # no longer a problem it hears about: the resolved ones, and kinds it no longer follows
     still_open: int  # told before and not resolved
+    notices: list = field(default_factory=list)  # new AI-related settings (runner/notices.py), new to the history
 
     @classmethod
-    def since(cls, told: dict[Key, sqlite3.Row], current: dict[Key, Problem], results: list[Result], events) -> "News":
+    def since(
+        cls, told: dict[Key, sqlite3.Row], current: dict[Key, Problem], results: list[Result], events, notices=()
+    ) -> "News":
         """Only settings this run read can be resolved: a run of one platform says nothing about the others."""
         followed = {key: p for key, p in current.items() if p.kind in events}
         new = [p for key, p in followed.items() if key not in told or (told[key]["kind"], told[key]["reason"]) != (p.kind, p.reason)]
@@ -127,11 +131,11 @@ class News:
         forgotten = [key for key in told if key in read and key not in followed]
         resolved = [(told[key], read[key]) for key in forgotten if told[key]["kind"] in events]
         still_open = len(set(told) - set(forgotten) - {p.key for p in new})
-        return cls(new, resolved, forgotten, still_open)
+        return cls(new, resolved, forgotten, still_open, list(notices) if "new_setting" in events else [])
 
     @property
     def worth_a_message(self) -> bool:
-        return bool(self.new or self.resolved)
+        return bool(self.new or self.resolved or self.notices)
 
     def message(self, replay: bool) -> tuple[str, str]:
         """The title and body of the one message."""
@@ -140,6 +144,8 @@ class News:
             counts.append(f"{len(self.new)} new problem" + ("s" if len(self.new) > 1 else ""))
         if self.resolved:
             counts.append(f"{len(self.resolved)} resolved")
+        if self.notices:
+            counts.append(f"{len(self.notices)} new AI-related setting" + ("s" if len(self.notices) > 1 else ""))
         title = "optout-run: " + ", ".join(counts) + (" (replay)" if replay else "")
         when = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
         lines = [f"optout-run on {socket.gethostname()}, {when}" + (", a replay of recorded pages" if replay else "")]
@@ -152,6 +158,9 @@ class News:
                 lines.append(
                     f"- {now.platform} {now.account} {now.setting}: no longer {was}; now {now.status.value} ({now.reason.value})"
                 )
+        if self.notices:
+            lines += ["", "New AI-related settings optout-run does not know yet (nothing was clicked):"]
+            lines += [f"- {n.line()}" for n in self.notices]
         if self.still_open:
             lines += ["", f"Still open from earlier messages: {self.still_open} (`optout-run status` lists them)"]
         return title, "\n".join(lines)
@@ -160,7 +169,9 @@ class News:
 # -- after a run ----------------------------------------------------------------------------------------------
 
 
-def after_run(env: Environment, results: list[Result], history: History | None, drift: list[Drift], replay: bool) -> None:
+def after_run(
+    env: Environment, results: list[Result], history: History | None, drift: list[Drift], replay: bool, notices=()
+) -> None:
     """Send each [notify] target its one message, if it has news. Nothing here changes the run's results or exit
     status: each trouble is one line on stderr. A run stopped by a signal sends nothing: the next run tells it.
 
@@ -186,7 +197,7 @@ def after_run(env: Environment, results: list[Result], history: History | None, 
         env.err(f"optout-run: cannot read what was notified before from {history.path} ({why}); messages may repeat")
         history, told = None, {t: {} for t in chosen.targets}
     current = problems(results, drift)
-    news = {t: News.since(told[t], current, results, chosen.events) for t in chosen.targets}
+    news = {t: News.since(told[t], current, results, chosen.events, notices) for t in chosen.targets}
     if any(n.worth_a_message for n in news.values()):
         try:
             check_backend(env.stdin_isatty)
@@ -195,7 +206,7 @@ def after_run(env: Environment, results: list[Result], history: History | None, 
             return
     for target, said in news.items():
         if said.worth_a_message:
-            why = deliver(target, *said.message(replay), notify_type="warning" if said.new else "success")
+            why = deliver(target, *said.message(replay), notify_type="warning" if said.new or said.notices else "success")
             if why:
                 env.err(f"optout-run: notification to {target} not sent: {why}")
                 continue  # remembered only once told, so the next run tries again

@@ -430,6 +430,8 @@ MANIFEST_SCHEMA = Table(
                 "saves": COUNT,
                 "check": FLAG,
                 "results": Each(Value('"status/reason"', lambda v: _text(v) and "/" in v), "setting id"),
+                # the labels of new AI-related settings the run reports (runner/notices.py); none when not given
+                "notices": Value("a list of labels", lambda v: isinstance(v, list) and all(_text(x) for x in v)),
                 "state": Each(ANY, "site state"),
             }
         ),

@@ -101,16 +101,23 @@ SEVERITY = (Status.FAILED, Status.NEEDS_MANUAL, Status.NON_COMPLIANT, Status.CHA
 
 
 def final(
-    env: Environment, results: list[Result], status: ExitStatus, drift: list, json_out: bool, quiet: bool, replay: list[dict] | None
+    env: Environment,
+    results: list[Result],
+    status: ExitStatus,
+    drift: list,
+    json_out: bool,
+    quiet: bool,
+    replay: list[dict] | None,
+    notices: list = (),
 ) -> None:
     """The run's last words: its results (JSON or for people), then, once, what the disk could not hold, so a disk
     that could not hold something never hides them. A terminal that hung up when a signal ended the run costs
     nothing: the history has every result, and the exit status says what happened."""
     try:
         if json_out:
-            as_json(env, results, status, replay, drift)
+            as_json(env, results, status, replay, drift, notices)
         else:
-            human(env, results, status, drift, quiet)
+            human(env, results, status, drift, quiet, notices)
         if UNSAVED.line():
             env.err(UNSAVED.line())
     except OSError:
@@ -118,14 +125,17 @@ def final(
             raise
 
 
-def human(env: Environment, results: list[Result], status: ExitStatus, drift: list = (), quiet: bool = False) -> None:
-    """drift: history.Drift for settings re-enabled by the platform. quiet (cron): nothing at all when every
-    setting was already opted out, else a dated, short report without the settings that were fine. App-only
-    settings are left out too: no run can act on them, and they would fill every cron mail."""
+def human(
+    env: Environment, results: list[Result], status: ExitStatus, drift: list = (), quiet: bool = False, notices: list = ()
+) -> None:
+    """drift: history.Drift for settings re-enabled by the platform; notices: new AI-related settings no flow knows
+    (runner/notices.py), said once. quiet (cron): nothing at all when every setting was already opted out and
+    nothing is new, else a dated, short report without the settings that were fine. App-only settings are left out
+    too: no run can act on them, and they would fill every cron mail."""
     drifted = {d.key for d in drift}
     if quiet:
         results = [r for r in results if r.status is not Status.COMPLIANT and r.reason is not Reason.APP_ONLY]
-        if not drifted and not results:
+        if not drifted and not results and not notices:
             return
         env.out(f"optout-run, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}:")
     if env.stdout_isatty:
@@ -141,10 +151,14 @@ def human(env: Environment, results: list[Result], status: ExitStatus, drift: li
         for platform, sentences in not_covered(results).items():
             line = f"{platform} does not cover: {' '.join(sentences)}"
             env.out(textwrap.fill(line, shutil.get_terminal_size().columns, subsequent_indent="  ") if env.stdout_isatty else line)
+    for n in notices:
+        env.out(n.line())
     counts = Counter(r.status.value for r in results)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to do"
     if drifted:
         summary += f", {len(drifted)} re-enabled by the platform"
+    if notices:
+        summary += f", {len(notices)} new AI-related setting" + ("s" if len(notices) > 1 else "")
     env.out(f"{summary}; exit {int(status)}: {status.meaning}")
 
 
@@ -155,12 +169,15 @@ def mark(r: Result, drifted: set) -> str:
     return MARK[r.status] + (" RE-ENABLED" if (r.platform, r.account, r.setting) in drifted else "")
 
 
-def as_json(env: Environment, results: list[Result], status: ExitStatus, replay: list[dict] | None, drift: list = ()) -> None:
+def as_json(
+    env: Environment, results: list[Result], status: ExitStatus, replay: list[dict] | None, drift: list = (), notices: list = ()
+) -> None:
     document = {
         "exit_status": int(status),
         "results": [r.as_json() for r in results],
         "drift": [d.as_json() for d in drift],
         "not_covered": {platform: list(sentences) for platform, sentences in not_covered(results).items()},
+        "notices": [n.as_json() for n in notices],
     }
     if replay is not None:
         document["replay"] = replay

@@ -37,8 +37,11 @@ def execute(env: Environment, request: RunRequest) -> ExitStatus:
                 raise UserError(str(exc)) from None
             status = stopped_status(STOP.signum) if STOP.requested else exit_status(results, recorder.drift)
             recorder.finish(status, planned.config.keep_runs)
-            report.final(env, results, status, recorder.drift, request.json_out, request.quiet, planned.replay_summary())
-            notify.after_run(env, results, recorder.history, recorder.drift, replay=request.replay is not None)
+            report.final(
+                env, results, status, recorder.drift, request.json_out, request.quiet, planned.replay_summary(),
+                recorder.notices,
+            )
+            notify.after_run(env, results, recorder.history, recorder.drift, request.replay is not None, recorder.notices)
             return status
         finally:
             recorder.close()

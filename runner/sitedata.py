@@ -84,6 +84,7 @@ class Site:
     options: dict[str, dict]
     subjects: dict[str, Subject]
     settings: tuple[dict, ...]  # raw [[setting]] tables, checked; runner.flow turns them into Settings
+    leave_alone: tuple[dict, ...] = ()  # AI-related controls known and left alone on purpose: never a new-setting notice
 
     @property
     def not_covered(self) -> tuple[str, ...]:
@@ -320,6 +321,13 @@ def load(name: str) -> Site:
                     check.fail(("options", key, "when", choice, setting_id), "no such setting")
                 check.keys(("options", key, "when", choice, setting_id), override, SETTING_OVERRIDES)
 
+    leave_alone = tuple(raw.get("leave_alone", []))
+    for i, spec in enumerate(leave_alone):  # runner/notices.py: a neighbour the flow knows and does not switch
+        check.keys(("leave_alone", i), spec, {"label", "also", "why"}, ("label", "why"))
+        check.text(("leave_alone", i, "label"), spec["label"])
+        check.text(("leave_alone", i, "why"), spec["why"])
+        check.words(("leave_alone", i, "also"), spec.get("also", []))
+
     for key, state in states.items():  # a pack's states too, against this file's locators
         for field_ in ("marker", "code", "submit", "answer", "skeleton"):
             if getattr(state, field_):
@@ -333,7 +341,7 @@ def load(name: str) -> Site:
         for key in ("signed_in", "rejected"):
             if not states.get(key, State()).marker:
                 check.fail(("states", key), "every platform with a password sign-in declares this state's marker")
-    return Site(flow, sign_in, opening, states, options, subjects, settings)
+    return Site(flow, sign_in, opening, states, options, subjects, settings, leave_alone)
 
 
 __all__ = ["DataError", "SCHEMA", "Site", "State", "Subject", "load"]

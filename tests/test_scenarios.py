@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from runner.exitcodes import exit_status
+from runner.notices import NewSwitches
 from runner.replay import find_scenarios
 from tests.conftest import FIXTURES, replay_run
 
@@ -17,7 +18,10 @@ SCENARIOS = find_scenarios(FIXTURES)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[f"{s.platform}/{s.name}" for s in SCENARIOS])
 async def test_scenario_outcome(browser, scenario):
     expect = scenario.expect
-    results, harnesses = await replay_run(browser, scenario, check=expect.get("check", False))
+    switches = NewSwitches()
+    results, harnesses = await replay_run(browser, scenario, check=expect.get("check", False), watchers=(switches,))
+    notices = [n.label for found in switches.found.values() for n in found]
+    assert sorted(notices) == sorted(expect.get("notices", [])), "new AI-related settings the run reported"
 
     got = {r.setting: f"{r.status.value}/{r.reason.value}" for r in results}
     assert got == expect["results"], [r.detail for r in results]

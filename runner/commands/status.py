@@ -37,12 +37,40 @@ def last_changed(row) -> str:
 
 
 def note(row) -> str:
-    if not row["reenabled_at"]:
-        return ""
-    text = f"re-enabled by the platform {local(row['reenabled_at'])}"
-    if row["drift"]:
-        text += "; still exposed" if row["status"] == "non_compliant" else "; switched off again"
-    return text
+    said = []
+    if row["reenabled_at"]:
+        text = f"re-enabled by the platform {local(row['reenabled_at'])}"
+        if row["drift"]:
+            text += "; still exposed" if row["status"] == "non_compliant" else "; switched off again"
+        said.append(text)
+    if row["locator"]:
+        said.append(fallback_warning(row["locator"]))
+    return "; ".join(said)
+
+
+def fallback_warning(health: str) -> str:
+    """Locator health: found only by a later fallback, an early sign that the page changed."""
+    used, of = health.split("/")
+    return f"matched by fallback {used} of {of}: the page may be changing"
+
+
+def notice_rows(history) -> list[dict]:
+    from runner.notices import notice_id
+
+    return [
+        {
+            "id": notice_id(r["platform"], r["page"], r["label"]),
+            "platform": r["platform"],
+            "account": r["account"],
+            "page": r["page"],
+            "label": r["label"],
+            "kind": r["kind"],
+            "state": r["state"],
+            "first_seen": r["first_seen"],
+            "last_seen": r["last_seen"],
+        }
+        for r in history.notices()
+    ]
 
 
 @click.command()
@@ -51,10 +79,10 @@ def status(json_out: bool) -> None:
     """The latest state of every setting: when it was last checked, last changed, and re-enabled by the platform."""
     env = environment()
     history = open_history(env)
-    rows = []
+    rows, notices = [], []
     if history is not None:
         with history:
-            rows = history.latest()
+            rows, notices = history.latest(), notice_rows(history)
     if json_out:
         settings = [
             {
@@ -68,11 +96,13 @@ def status(json_out: bool) -> None:
                 "last_changed": r["changed_at"] if r["known_at"] else None,
                 "reenabled_at": r["reenabled_at"],
                 "drift": bool(r["drift"]),
+                "locator": r["locator"] or "",
+                "proof": r["proof"] or "",
                 "run_id": r["run_id"],
             }
             for r in rows
         ]
-        env.out(json.dumps({"settings": settings}, indent=2))
+        env.out(json.dumps({"settings": settings, "notices": notices}, indent=2))
         return
     if not rows:
         env.out("no runs recorded yet; run `optout-run --all --check` to see where you stand")
@@ -89,3 +119,35 @@ def status(json_out: bool) -> None:
     drifted = sum(1 for r in rows if r["drift"])
     if drifted:
         env.out(f"{drifted} setting{'s' if drifted != 1 else ''} re-enabled by the platform at the last check")
+    if notices:
+        env.out("")
+        env.out("New AI-related settings optout-run does not know yet (left alone; `optout-run ack ID` dismisses one):")
+        print_table(
+            env,
+            ("ID", "PLATFORM", "ACCOUNT", "SETTING", "STATE", "PAGE", "FIRST SEEN"),
+            [
+                (n["id"], n["platform"], n["account"], n["label"], n["state"], n["page"], local(n["first_seen"]))
+                for n in notices
+            ],
+        )
+
+
+@click.command()
+@click.argument("ids", nargs=-1, metavar="ID...")
+@click.option("--all", "every", is_flag=True, help="Dismiss every open notice.")
+def ack(ids: tuple[str, ...], every: bool) -> None:
+    """Dismiss new-AI-setting notices by the IDs `optout-run status` shows: they are never reported again."""
+    env = environment()
+    if bool(ids) == every:
+        raise click.UsageError("give the IDs `optout-run status` lists, or --all")
+    history = open_history(env)
+    if history is None:
+        raise UserError("no runs recorded yet: there is nothing to acknowledge")
+    with history:
+        known = {n["id"] for n in notice_rows(history)}
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise UserError(f"no open notice {', '.join(unknown)}; `optout-run status` lists them")
+        dismissed = history.acknowledge(None if every else set(ids))
+    for row in dismissed:
+        env.out(f"dismissed: {row['platform']} {row['account']} {row['label']!r}")
