@@ -222,7 +222,7 @@ def test_notify_add_list_test_remove(user, receiver):
 
     listed = user("notify", "list")
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout == "phone  json URL stored\nevents: drift, failed, needs_manual\n"
+    assert listed.stdout == "phone  json URL stored\nevents: drift, failed, needs_manual, new_setting\n"
 
     tested = user("notify", "test")
     assert tested.returncode == 0 and tested.stdout == "phone: sent\n", tested.stderr
