@@ -139,8 +139,10 @@ table.history td { padding: 2px 10px 2px 0; vertical-align: top; }
 """
 
 
-def render(platforms: list[Platform], generated: str, since: str | None) -> str:
-    """The whole report as one HTML document; every text from the history or the data is escaped."""
+def render(platforms: list[Platform], generated: str, since: str | None, notices: list = ()) -> str:
+    """The whole report as one HTML document; every text from the history or the data is escaped.
+
+    notices: the open new-AI-setting notices (History.notices()), listed under their platform."""
     settings = sum(len(e) for p in platforms for e in p.accounts.values())
     proofs = sum(1 for p in platforms for e in p.accounts.values() for x in e if x.image)
     parts = [
@@ -167,9 +169,27 @@ def render(platforms: list[Platform], generated: str, since: str | None) -> str:
         for account, entries in platform.accounts.items():
             parts.append(f"<h3>Account {escape(account)}</h3>")
             parts += [setting_html(entry) for entry in entries]
+        parts += notices_html([n for n in notices if n["platform"] == platform.name])
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def notices_html(notices: list) -> list[str]:
+    """New AI-related settings no flow knows (runner/notices.py): never clicked, for the reader to look at."""
+    if not notices:
+        return []
+    rows = "".join(
+        f'<tr class="notice"><td>{escape(n["account"])}</td><td>{escape(n["label"])}</td><td>{escape(n["state"])}</td>'
+        f'<td>{escape(n["page"])}</td><td>{escape(local(n["first_seen"]))}</td></tr>'
+        for n in notices
+    )
+    return [
+        "<h3>New AI-related settings optout-run does not know yet</h3>",
+        '<p class="when">Seen on pages a run read; optout-run left them as they are. Look at each one.</p>',
+        "<table class=\"history\"><thead><tr><th>Account</th><th>Setting</th><th>State</th><th>Page</th>"
+        f"<th>First seen</th></tr></thead><tbody>{rows}</tbody></table>",
+    ]
 
 
 def setting_html(entry: Entry) -> str:
@@ -182,6 +202,9 @@ def setting_html(entry: Entry) -> str:
         when.append(f"last run {local(row['checked_at'])}")
     if row["reenabled_at"]:
         when.append(f"re-enabled by the platform {local(row['reenabled_at'])}")
+    if row["locator"]:
+        used, of = row["locator"].split("/")
+        when.append(f"found only by fallback {used} of {of}: the page may be changing")
     html = [
         f'<article class="setting" data-setting="{escape(row["setting"])}" data-status="{escape(row["status"])}">',
         f"<h4>{escape(entry.label)} <span class=\"meta\">({escape(row['setting'])})</span></h4>",

@@ -26,6 +26,9 @@ def test_status_warns_of_a_setting_found_only_by_a_later_fallback(user):  # noqa
     assert "matched by fallback 3 of 3: the page may be changing" in listed.stdout, listed.stdout
     [row] = json.loads(user("status", "--json").stdout)["settings"]
     assert row["locator"] == "3/3"
+    report = user.home / "report.html"
+    assert user("report", "--html", str(report)).returncode == 0
+    assert "found only by fallback 3 of 3: the page may be changing" in report.read_text()
 
     healthy = user("-p", "linkedin", "--replay", "fixtures/linkedin/exposed", "--json")
     assert [r["locator"] for r in json.loads(healthy.stdout)["results"]] == [""]

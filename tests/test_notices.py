@@ -42,6 +42,10 @@ def test_a_new_switch_is_reported_once_listed_by_status_and_dismissed_by_ack(use
     assert listed.returncode == 0 and NEW in listed.stdout and notice["id"] in listed.stdout, listed.stdout
     assert [n["id"] for n in json.loads(user("status", "--json").stdout)["notices"]] == [notice["id"]]
 
+    report = user.home / "report.html"
+    assert user("report", "--html", str(report)).returncode == 0
+    assert '<tr class="notice"><td>jane_doe_demo</td><td>' + NEW.replace("'", "&#x27;") in report.read_text()
+
     wrong = user("ack", "nosuchid")
     assert wrong.returncode == 2 and wrong.stderr.strip().endswith("no open notice nosuchid; `optout-run status` lists them")
     done = user("ack", notice["id"])

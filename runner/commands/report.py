@@ -32,13 +32,13 @@ def report(html_file: Path | None, pdf_file: Path | None, platform: str | None, 
     for target in (html_file, pdf_file):
         if target is not None and not target.parent.is_dir():
             raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
-    latest, changes = [], []
+    latest, changes, notices = [], [], []
     db = open_history(env)
     if db is not None:
         with db:
-            latest, changes = db.latest(), db.changes(platform, since_utc)
+            latest, changes, notices = db.latest(), db.changes(platform, since_utc), db.notices()
     platforms = proofreport.gather(env.paths.data_dir, latest, changes, platform)
-    html = proofreport.render(platforms, now(), since_utc)
+    html = proofreport.render(platforms, now(), since_utc, notices)
     written = []
     if html_file is not None:
         write(html_file, html.encode())
