@@ -445,7 +445,7 @@ async def watch(page: Page, flow: Flow, job: Job, options: Options) -> None:
     for watcher in options.watchers:
         try:
             await watcher(page, flow, job)
-        except PlaywrightError as exc:
+        except Exception as exc:  # a page that navigated away, or a bug in a watcher: never the setting's result
             log.warning("a page watcher failed", watcher=type(watcher).__name__, error=type(exc).__name__)
 
 

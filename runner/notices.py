@@ -76,6 +76,7 @@ SCAN = """([known, sensitive, insensitive, notSettings]) => {
     }
   };
   collect(document);
+  all.splice(400);  // a page of hundreds of controls is a list of people or posts, not of settings: look at the first
   const inside = (outer, inner) => { for (let n = inner; n; n = n.parentNode || n.host) if (n === outer) return true; return false; };
   const text = el => (el ? (el.innerText || el.textContent || '') : '').replace(/\\s+/g, ' ').trim();
   const byIds = (el, attr) => (el.getAttribute(attr) || '').split(/\\s+/).filter(Boolean)

@@ -79,3 +79,13 @@ def test_every_language_a_selectors_file_lists_has_an_ai_vocabulary():
 
     languages = {lang for name in flows.REGISTRY for lang in locate.word_list(name, "languages")}
     assert languages <= set(VOCABULARY), sorted(languages - set(VOCABULARY))
+
+
+async def test_a_watcher_that_fails_costs_no_result(browser):
+    async def broken(page, flow, job):
+        raise RuntimeError("a bug in a watcher")
+
+    plain, _ = await replay_run(browser, scenario("x", "exposed"))
+    watched, _ = await replay_run(browser, scenario("x", "exposed"), watchers=(broken,))
+    assert [(r.setting, r.status, r.reason) for r in watched] == [(r.setting, r.status, r.reason) for r in plain]
+    assert {r.status.value for r in watched} == {"changed"}
