@@ -48,6 +48,14 @@ class PageWatcher(Protocol):
     async def __call__(self, page: Page, flow: Flow, job: "Job") -> None: ...
 
 
+class ViewWatcher(PageWatcher, Protocol):
+    """A page watcher that also looks at each view a setting's reveal clicks open, for apps that show many panes on
+    one URL (a watcher keyed by URL sees only the first): `view` is called on the settled page as opened, just
+    before the reveal (revealed=False), and on the revealed view once the setting was read (revealed=True)."""
+
+    async def view(self, page: Page, flow: Flow, job: "Job", setting: Setting, revealed: bool) -> None: ...
+
+
 class ProofTaker(Protocol):
     """Called the moment a setting reads opted out on a settled page (already, or after the change and reload);
     returns where its proof image was kept, relative to the data dir, or "" when none could be kept."""
@@ -396,9 +404,12 @@ async def run_setting(
     async def proof(changed: bool) -> str:
         return await options.proofs(page, flow, job, setting, changed) if options.proofs else ""
 
+    async def view(revealed: bool) -> None:
+        await look(options, "view", page, flow, job, setting, revealed)
+
     flow.loc.matched.pop(setting.target, None)  # locator health: this setting's own find, not an earlier one's
     try:
-        value = await load_and_read(page, flow, setting, opened=opened)
+        value = await load_and_read(page, flow, setting, opened=opened, before_reveal=view if setting.reveal else None)
     except NotOffered as exc:
         return result(
             Status.COMPLIANT,
@@ -409,6 +420,8 @@ async def run_setting(
         exc = await missing(page, flow, setting)
         return result(exc.status, exc.reason, exc.detail)
     await watch(page, flow, job, options)
+    if setting.reveal:
+        await view(True)
     if setting.is_opted_out(value):
         return result(
             Status.COMPLIANT, Reason.ALREADY_OPTED_OUT, f"{setting.label!r} is already opted out", await proof(False)
@@ -442,9 +455,17 @@ async def watch(page: Page, flow: Flow, job: Job, options: Options) -> None:
     if not options.watchers or where in job.watched:
         return
     job.watched.add(where)
+    await look(options, "__call__", page, flow, job)
+
+
+async def look(options: Options, hook: str, *args) -> None:
+    """Call each watcher's hook that it has (__call__, or a ViewWatcher's view); one that fails is logged, never
+    the setting's result."""
     for watcher in options.watchers:
+        if not hasattr(watcher, hook):
+            continue
         try:
-            await watcher(page, flow, job)
+            await getattr(watcher, hook)(*args)
         except Exception as exc:  # a page that navigated away, or a bug in a watcher: never the setting's result
             log.warning("a page watcher failed", watcher=type(watcher).__name__, error=type(exc).__name__)
 
@@ -464,17 +485,25 @@ async def settled(page: Page, flow: Flow) -> bool:
 
 
 async def load_and_read(
-    page: Page, flow: Flow, setting: Setting, verify: bool = False, opened: object = NOT_OPENED
+    page: Page,
+    flow: Flow,
+    setting: Setting,
+    verify: bool = False,
+    opened: object = NOT_OPENED,
+    before_reveal: Callable[[bool], Awaitable[None]] | None = None,
 ) -> bool | str:
     """Load the setting's page and read its value from a settled page: the same value on two frames.
 
     verify: the read-back after the change; a value that changes while we watch is a mismatch, never a success.
+    before_reveal: shown the settled page as opened, before the reveal clicks (the view watchers' first look).
     """
     found = await flow.open(page, setting) if opened is NOT_OPENED else opened
     if pagestate.signed_out(page, flow, found):
         raise Failed(Reason.LOGIN_REJECTED, f"{flow.title} signed this account out during the run; run it again")
     if not await settled(page, flow) and found is None:
         raise SelectorNotFound(setting.opener or setting.target)  # missing() tells a slow page from a changed one
+    if before_reveal:
+        await before_reveal(False)
     await flow.reveal(page, setting)
     if setting.opener:
         await settled(page, flow)
