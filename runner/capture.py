@@ -6,6 +6,11 @@ written into the markup, and keeps that tree in memory. When the run ends each a
 together (runner/pagescrub.py: a display name learned on one page is replaced on all) and only then written, as a
 scenario in the fixture format: the pages, a manifest with their URLs, the state read from the known controls,
 the results as its [expect], and scrubbed.toml with what was replaced (counts per kind, never values).
+
+An app that shows many panes on one URL (WhatsApp Web) opens each setting's pane by a click: the capture is also a
+view watcher (runner/engine.py ViewWatcher), so it keeps the page as the flow opened it and each view a setting's
+reveal click led to, and writes how they connect as data: a page's `views`, each the structural CSS path of what
+the flow clicked, the view it was clicked in and the view it showed (runner/replay.py serves them).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import structlog
 import tomlkit
 from playwright.async_api import Error as PlaywrightError, Page
 
+from runner import steps
 from runner.browser import BrowserNotFound
 from runner.commands import UserError
 from runner.config import ConfigError
@@ -29,7 +35,7 @@ from runner.env import Environment
 from runner.errors import FlowError
 from runner.evidence import Evidence
 from runner.exitcodes import exit_status
-from runner.locate import SelectorNotFound, load as locators_of
+from runner.locate import SelectorNotFound, build, load as locators_of
 from runner.lock import run_lock
 from runner.pagescrub import Scrubber
 from runner.paths import private_dir, unwritable, why_not_written, write_atomic
@@ -92,6 +98,19 @@ SERIALISE = """() => {
   return node(document.documentElement);
 }"""
 
+# Where an element is, as a CSS path of tags (and positions among their kind) from the document, which a static page
+# keeps; from inside a shadow root, its outermost host's (where a click on it reaches the document).
+CSS_PATH = """el => {
+  while (el.getRootNode() instanceof ShadowRoot) el = el.getRootNode().host;
+  const parts = [];
+  for (let n = el; n && n.nodeType === Node.ELEMENT_NODE; n = n.parentElement) {
+    const same = Array.from(n.parentElement ? n.parentElement.children : [n]).filter(s => s.localName === n.localName);
+    const tag = CSS.escape(n.localName);
+    parts.push(same.length > 1 ? `${tag}:nth-of-type(${same.indexOf(n) + 1})` : tag);
+  }
+  return parts.reverse().join(' > ');
+}"""
+
 
 def version() -> str:
     try:
@@ -127,13 +146,27 @@ class Draft:
     options: dict
     secrets: list[str]
     pages: list[tuple[str, dict]] = field(default_factory=list)  # (url, tree), in the order they were read
+    panes: dict[str, "Panes"] = field(default_factory=dict)  # URL without query -> its views, on a one-URL app
     state: dict[str, bool | str] = field(default_factory=dict)  # setting id -> the value read
     listed: bool = False
 
 
+@dataclass
+class Panes:
+    """The views of one URL whose panes open by clicks: trees[0] is the page as the flow opened it (the page's own
+    tree), the others the views the clicks showed; clicks are (view clicked in, CSS path, view shown), by index."""
+
+    trees: list[dict]
+    clicks: list[tuple[int, str, int]] = field(default_factory=list)
+    opener: str = ""  # the path the current setting's reveal clicks in trees[0], until its view is kept
+
+    def shown_by(self, origin: int, path: str) -> int | None:
+        return next((to for at, clicked, to in self.clicks if (at, clicked) == (origin, path)), None)
+
+
 class Capture:
-    """The page watcher of a capture run (runner/engine.py PageWatcher); `also`: more text that names the person
-    (a display name, another e-mail) to replace wherever it appears."""
+    """The page watcher of a capture run (runner/engine.py PageWatcher, and ViewWatcher for one-URL apps); `also`:
+    more text that names the person (a display name, another e-mail) to replace wherever it appears."""
 
     def __init__(self, keep_scripts: bool = False, also: tuple[str, ...] = ()) -> None:
         self.keep_scripts = keep_scripts
@@ -165,14 +198,51 @@ class Capture:
 
     async def __call__(self, page: Page, flow, job) -> None:
         draft = self.draft(job)
+        await self.read_state(page, flow, job)
+        if bare(page.url) not in draft.panes:  # else the page as opened is kept already, and view() keeps this view
+            draft.pages.append((page.url, await self.look(page, (job.platform, job.account.username))))
+        if not draft.listed and any(s.repeats for s in job.settings):
+            draft.listed = True
+            await self.keep_listing(page, flow, job, draft)
+
+    async def read_state(self, page: Page, flow, job) -> None:
+        draft = self.draft(job)
         for setting in settings_here(job, page.url):
             value = await read_if_shown(page, flow, setting)
             if value is not None:
                 draft.state[setting.id] = value
-        draft.pages.append((page.url, await self.look(page, (job.platform, job.account.username))))
-        if not draft.listed and any(s.repeats for s in job.settings):
-            draft.listed = True
-            await self.keep_listing(page, flow, job, draft)
+
+    async def view(self, page: Page, flow, job, setting, revealed: bool) -> None:
+        """Before a setting's reveal: where its click lands on the page as opened (kept the first time). After its
+        read: the view that click showed, and where the flow's route clicks from there back to the page as opened."""
+        draft, key = self.draft(job), (job.platform, job.account.username)
+        where = bare(page.url)
+        panes = draft.panes.get(where)
+        if not revealed:
+            opener = await css_path(page, flow, setting, setting.opener, within_step(setting))
+            if not opener:
+                return
+            if panes is None:
+                tree = next((t for u, t in draft.pages if bare(u) == where), None) or await self.look(page, key)
+                if not any(bare(u) == where for u, _ in draft.pages):
+                    draft.pages.append((page.url, tree))
+                panes = draft.panes[where] = Panes([tree])
+            panes.opener = opener
+            return
+        if panes is None or not panes.opener:
+            return
+        opener, panes.opener = panes.opener, ""
+        await self.read_state(page, flow, job)
+        if panes.shown_by(0, opener) is not None:  # another setting in the same pane: kept already
+            return
+        panes.trees.append(await self.look(page, key))
+        shown = len(panes.trees) - 1
+        panes.clicks.append((0, opener, shown))
+        for marker, click in route_back(flow, setting):
+            if await one_of(page, flow, marker, visible=True) is not None:
+                back = await css_path(page, flow, setting, click)
+                if back:
+                    panes.clicks.append((shown, back, 0))
 
     async def keep_listing(self, page: Page, flow, job, draft: Draft) -> None:
         """The page that lists the account's blogs (a setting per blog reads its names there), loaded in a tab of
@@ -237,6 +307,39 @@ def settings_here(job, url: str) -> list:
     return found
 
 
+def within_step(setting) -> str:
+    step = next((s for s in setting.reveal if "click" in s), {})
+    return step.get("within", "")
+
+
+def route_back(flow, setting) -> list[tuple[str, str]]:
+    """The route's waypoints and what the flow clicks at each: from a revealed view, the way to the page as opened
+    (a replay takes each straight there, the route's goal)."""
+    return [pair for step in (setting.open or flow.site.open) if "route" in step for pair in step["via"].items()]
+
+
+async def one_of(root, flow, name: str, visible: bool = False):
+    """The locator's first fallback that matches one element now (one visible, when several match), without
+    waiting and without counting toward locator health (Locators.find does both)."""
+    for candidate in flow.loc.table.get(name, ()):
+        locator = build(root, candidate)
+        if visible or await locator.count() > 1:
+            locator = locator.filter(visible=True)
+        if await locator.count() == 1:
+            return locator
+    return None
+
+
+async def css_path(page: Page, flow, setting, name: str, within: str = "") -> str:
+    """The structural path of what the locator `name` (inside `within`) finds on the page now, or ''."""
+    if not name:
+        return ""
+    fill = steps.Context(flow, page, "reveal", flow.values(setting)).fill_in
+    root = await one_of(page, flow, fill(within)) if within else page
+    element = await one_of(root, flow, fill(name)) if root is not None else None
+    return await element.evaluate(CSS_PATH) if element is not None else ""
+
+
 async def read_if_shown(page: Page, flow, setting) -> bool | str | None:
     """The setting's value when its control is on the page now; reading never clicks and never waits for it."""
     try:
@@ -272,18 +375,32 @@ def write_draft(draft: Draft, results: list[Result], folder: Path, capture: Capt
     flow = draft.flow
     secrets = [*draft.secrets, *capture.cookies.get((flow.name, draft.username), ())]
     scrubber = Scrubber((draft.username, *capture.also), wording(flow), capture.keep_scripts, secrets=secrets)
-    for _, tree in draft.pages:
-        scrubber.harvest(tree)  # every page's names first: one learned late is still replaced on the first page
+    for tree in (*(t for _, t in draft.pages), *(t for p in draft.panes.values() for t in p.trees[1:])):
+        scrubber.harvest(tree)  # every page's and view's names first: one learned late is still replaced everywhere
     private_dir(folder / "pages")
     pages, per_page = [], {}
-    for url, tree in draft.pages:
+    taken: set[str] = set()
+
+    def keep(tree: dict, url: str) -> str:
         before = Counter(scrubber.counts)
         markup = scrubber.page(tree)
-        served = scrubber.url(url)
-        name = page_file(served, {p["file"] for p in pages})
+        name = page_file(url, taken)
+        taken.add(name)
         write_atomic(folder / name, markup.encode("utf-8"))
-        pages.append({"url": served if "?" not in served else bare(served) + "[?]*", "file": name})
         per_page[name] = dict(scrubber.counts - before)
+        return name
+
+    for url, tree in draft.pages:
+        served = scrubber.url(url)
+        entry = {"url": served if "?" not in served else bare(served) + "[?]*", "file": keep(tree, served)}
+        panes = draft.panes.get(bare(url))
+        if panes and panes.clicks:
+            files = [entry["file"], *(keep(t, bare(served) + "/view") for t in panes.trees[1:])]
+            entry["views"] = [
+                {"from": files[at], "click": path, "file": files[to]}  # tags and positions, as the pages write them
+                for at, path, to in panes.clicks
+            ]
+        pages.append(entry)
     manifest = draft_manifest(draft, results, pages, scrubber)
     write_atomic(folder / MANIFEST, tomlkit.dumps(manifest).encode("utf-8"))
     report = tomlkit.document()
@@ -328,7 +445,15 @@ def draft_manifest(draft: Draft, results: list[Result], pages: list[dict], scrub
         doc["sign_in"] = sign_in
     entries = tomlkit.aot()
     for page in pages:
-        entries.append(tomlkit.table().add("url", page["url"]).add("file", page["file"]))
+        entry = tomlkit.table().add("url", page["url"]).add("file", page["file"])
+        if page.get("views"):
+            entry.add(tomlkit.comment("panes of this URL, opened by clicks: a click on `click` in `from` shows `file`"))
+            views = tomlkit.array()
+            views.multiline(True)
+            for v in page["views"]:
+                views.append(tomlkit.inline_table().add("from", v["from"]).add("click", v["click"]).add("file", v["file"]))
+            entry.add("views", views)
+        entries.append(entry)
     if pages:
         doc["page"] = entries
     settings = tomlkit.table()
@@ -370,6 +495,7 @@ class NoHistory:
     """A capture records nothing: it is a look at pages, and must not stand in the history for a real check."""
 
     history = None
+    switches = None  # nor new-AI-switch notices: those are a real run's to record
 
     def start(self) -> None:
         return None

@@ -180,12 +180,22 @@ def compose(file: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, l
 
 
 def _file_problems(raw: dict, directory: Path) -> list[str]:
-    return [
+    found = [
         f"page[{i}].{key}: expected a file relative to the manifest, but {page[key]} does not exist"
         for i, page in enumerate(raw.get("page", []), 1)
         for key in FILE_KEYS
         if key in page and not (directory / page[key]).is_file()
     ]
+    for i, page in enumerate(raw.get("page", []), 1):
+        views = page.get("views", [])
+        shown = {os.path.normpath(directory / f) for f in (page.get("file", ""), *(v["file"] for v in views))}
+        for j, view in enumerate(views, 1):
+            at = f"page[{i}].views[{j}]"
+            if not (directory / view["file"]).is_file():
+                found.append(f"{at}.file: expected a file relative to the manifest, but {view['file']} does not exist")
+            if "from" in view and os.path.normpath(directory / view["from"]) not in shown:
+                found.append(f"{at}.from: expected the page's file or one of its views' files, got {_shown(view['from'])}")
+    return found
 
 
 def _anchor(manifest: dict, directory: Path) -> None:
@@ -194,6 +204,10 @@ def _anchor(manifest: dict, directory: Path) -> None:
         for key in FILE_KEYS:
             if key in page:
                 page[key] = os.path.normpath(directory.absolute() / page[key])
+        for view in page.get("views", []):
+            for key in ("file", "from"):
+                if key in view:
+                    view[key] = os.path.normpath(directory.absolute() / view[key])
 
 
 def merge(base: dict, own: dict, origins: dict, file: Path) -> tuple[dict, dict]:
@@ -313,6 +327,16 @@ PATCHES = Table(
     },
     many=True,
 )
+# Panes of a one-URL app, opened by clicks (runner/capture.py writes them): the harness serves the page with a
+# script that shows the view's markup when an element matching `click` is clicked while `from` shows.
+VIEWS = Table(
+    {
+        "click": Value("a CSS selector of what is clicked", _text, required=True),
+        "file": Value("an HTML file, relative to the scenario: the view the click shows", _text, required=True),
+        "from": Value("the file of the view the click is made in (the page's file or a view's); default: any", _text),
+    },
+    many=True,
+)
 
 MANIFEST_SCHEMA = Table(
     {
@@ -382,6 +406,7 @@ MANIFEST_SCHEMA = Table(
                 "replace": PATCHES,
                 "reload_file": TEXT,
                 "reload_replace": PATCHES,
+                "views": VIEWS,
                 "delay_ms": MS,
                 "auth": FLAG,
                 "content_type": TEXT,
@@ -613,6 +638,25 @@ TOAST = """([text, ms, role]) => {
 }"""
 
 
+# Shows a page's views (manifest `views`): a click on an element matching a view's `click`, made while the view it is
+# `from` shows (-1: any), puts that view's head and body in place of the document's. Declarative shadow roots are
+# parsed as the page's were (Document.parseHTMLUnsafe).
+VIEWS_SCRIPT = """({views, markup}) => {
+  let showing = 0;
+  const parse = (html) => Document.parseHTMLUnsafe ? Document.parseHTMLUnsafe(html) : new DOMParser().parseFromString(html, 'text/html');
+  document.addEventListener('click', (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const view = target && views.find((v) => (v.from === -1 || v.from === showing) && target.closest(v.click));
+    if (!view) return;
+    event.preventDefault();
+    const next = parse(markup[view.to]);
+    document.head.replaceWith(document.adoptNode(next.head));
+    document.body.replaceWith(document.adoptNode(next.body));
+    showing = view.to;
+  });
+}"""
+
+
 @dataclass
 class Harness:
     """One scenario served to one browser context; its state lives as long as the run."""
@@ -708,11 +752,31 @@ class Harness:
         self.loads[index] = self.loads.get(index, 0) + 1
         template = self.scenario.template(page, reload=self.loads[index] > 1)
         body = render(template, self.state)  # the state as it is when the request arrives, as a server would
+        if page.get("views"):
+            body = self._with_views(body, page)
         await self._delay(kind, page)
         headers = {"vary": "Accept-Language"} if variants else {}
         if page.get("language"):
             headers["content-language"] = page["language"]
         await route.fulfill(status=page.get("status", 200), content_type=content_type, body=body, headers=headers or None)
+
+    def _with_views(self, body: str, page: dict) -> str:
+        """The page with the harness's script that shows its views: the manifest stays data, the script is ours.
+        Each view is rendered from the state now, as the page is; the page's own file is served as the page is."""
+
+        def where(name: str) -> str:
+            return os.path.normpath(self.scenario.path / name)
+
+        files = list(dict.fromkeys([where(page["file"]), *(where(v["file"]) for v in page["views"])]))
+        markup = [body, *(render(Path(f).read_text(encoding="utf-8"), self.state) for f in files[1:])]
+        views = [
+            {"from": files.index(where(v["from"])) if "from" in v else -1, "click": v["click"], "to": files.index(where(v["file"]))}
+            for v in page["views"]
+        ]  # by index: the page sees no file names
+        data = json.dumps({"views": views, "markup": markup}).replace("<", "\\u003c")
+        script = f"<script>({VIEWS_SCRIPT})({data})</script>"
+        end = body.lower().rfind("</body>")
+        return body[:end] + script + body[end:] if end >= 0 else body + script
 
     async def _delay(self, kind: str, entry: dict | None = None) -> None:
         """A slow network and a slow server: the harness, not the engine, waits. The scenario's (or

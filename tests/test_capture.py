@@ -168,19 +168,45 @@ def outcome(results, platform: str) -> Counter:
     return Counter((r.setting.split(":")[0], r.status.value, r.reason.value) for r in results if r.platform == platform)
 
 
-ONE_URL_FOR_EVERY_PANE = {"whatsapp"}  # clicks between panes of one URL: a static page cannot follow them
-
-
 async def test_a_capture_of_each_exposed_scenario_replays_to_the_same_results(browser, tmp_path):
-    capture, jobs = Capture(), []
+    """WhatsApp Web included, whose four panes share one URL: its draft's views follow the clicks between them. A
+    watcher that is not a view watcher (new AI switches) still looks at each page URL once per account."""
+    capture, jobs, looked = Capture(), [], Counter()
+
+    async def per_page(page, flow, job):
+        looked[(job.platform, page.url.split("?")[0].split("#")[0])] += 1
+
     original, _ = await replay_run(
-        browser, *EXPOSED, check=True, watchers=(capture,), on_event=lambda e, job, r: jobs.append(job) if e == "start" else None
+        browser, *EXPOSED, check=True, watchers=(per_page, capture), on_event=lambda e, job, r: jobs.append(job) if e == "start" else None
     )
     drafts = write(capture, jobs, original, tmp_path)
     replayed, _ = await replay_run(browser, *[Scenario.load(d) for d in drafts], check=True)
     same = {s.platform: outcome(replayed, s.platform) == outcome(original, s.platform) for s in EXPOSED}
-    assert {p for p, ok in same.items() if not ok} == ONE_URL_FOR_EVERY_PANE
+    assert {p for p, ok in same.items() if not ok} == set()
     assert all(outcome(original, p) for p in same), "every platform had results to compare"
+    assert looked[("whatsapp", "https://web.whatsapp.com/")] == 1 and set(looked.values()) == {1}
+    whatsapp = tomllib.loads(next(d for d in drafts if d.parent.name == "whatsapp").joinpath("manifest.toml").read_text())
+    (page,) = whatsapp["page"]
+    assert len({v["file"] for v in page["views"]} - {page["file"]}) == 4, "a view per pane the settings opened"
+
+
+def test_every_view_of_a_one_url_app_is_scrubbed_before_it_is_written(scenario_copy, tmp_path):
+    """A pane only a click shows (WhatsApp's About) holds an e-mail and a phone number: neither reaches any file."""
+    root = scenario_copy("whatsapp")
+    web = root / "pages" / "web.html"
+    pane = 'about: { title: "About", groups: [["about", "Who can see my About", AUDIENCE]] }'
+    planted = pane[:-2] + ', hint: "Ask %s or call %s" }' % (S["email"], S["phone"])
+    text = web.read_text(encoding="utf-8")
+    assert pane in text
+    web.write_text(text.replace(pane, planted), encoding="utf-8")
+    code, _, err = in_process("capture", "whatsapp", "--replay", str(root / "exposed"), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    written = files_under(tmp_path / "out")
+    about = [name for name, text in written.items() if "Who can see my About" in text]
+    assert len(about) == 1 and "/pages/view" in about[0], "the About pane is a view of its own"
+    assert {name: leaks(text) for name, text in written.items() if leaks(text)} == {}
+    report = tomllib.loads(next(text for name, text in written.items() if name.endswith("scrubbed.toml")))
+    assert {"e-mail", "phone"} <= set(report["pages"]["pages/" + about[0].rsplit("/pages/", 1)[1]])
 
 
 def test_kept_scripts_lose_their_secrets_and_the_person_but_not_other_peoples_words(scenario_copy, tmp_path):
@@ -257,3 +283,29 @@ async def test_page_text_cannot_close_a_script_early_nor_become_a_replay_templat
         assert await page.locator("p").get_attribute("title") == "{{json:k}}"
     finally:
         await page.close()
+
+
+async def test_a_views_click_shows_its_view_only_in_the_view_it_was_made_in(browser, tmp_path):
+    """The harness's view script: the draft's `views` are data, the script that follows them is the harness's."""
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "app.html").write_text("<html><head></head><body><main><button>Open</button></main></body></html>")
+    (tmp_path / "pages" / "pane.html").write_text("<html><head><title>Pane</title></head><body><aside><button>Back</button></aside></body></html>")
+    (tmp_path / "manifest.toml").write_text(
+        'platform = "whatsapp"\n[[account]]\nusername = "person1"\n[[page]]\nurl = "https://web.whatsapp.com/"\nfile = "pages/app.html"\n'
+        'views = [{ from = "pages/app.html", click = "html > body > main > button", file = "pages/pane.html" },\n'
+        '         { from = "pages/pane.html", click = "html > body > aside > button", file = "pages/app.html" }]\n'
+    )
+    context = await browser.new_context()
+    try:
+        await Harness(Scenario.load(tmp_path)).attach(context)
+        page = await context.new_page()
+        await page.goto("https://web.whatsapp.com/")
+        await page.get_by_role("button", name="Open").click()
+        assert await page.title() == "Pane" and await page.locator("main").count() == 0
+        await page.get_by_role("button", name="Back").click()
+        assert await page.title() == "" and await page.get_by_role("button", name="Open").count() == 1
+        await page.evaluate("document.body.insertAdjacentHTML('beforeend', '<aside><button>Back</button></aside>')")
+        await page.get_by_role("button", name="Back").click()  # the path of the pane's button, but not in the pane
+        assert await page.get_by_role("button", name="Open").count() == 1
+    finally:
+        await context.close()

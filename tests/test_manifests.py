@@ -40,6 +40,14 @@ CASES = {  # what is broken -> (edit of x/exposed, the key the error must name)
     "a session token no cookie can hold": (edit('domain = ".x.com"', 'domain = ".x.com"\ntoken = "a b;c"'), "session.token"),
     "optional settings as one string": (edit("[state]", '[options]\noptional = "name"\n\n[state]'), "options.optional"),
     "an unknown platform": (edit('platform = "x"', 'platform = "xx"'), "platform"),
+    "a view whose file does not exist": (
+        edit('file = "../pages/grok_settings.html"', 'file = "../pages/grok_settings.html"\nviews = [{ click = "main button", file = "../pages/nope.html" }]'),
+        "page[4].views[1].file",
+    ),
+    "a view clicked in a file that is no view of the page": (
+        edit('file = "../pages/grok_settings.html"', 'file = "../pages/grok_settings.html"\nviews = [{ click = "main button", file = "../pages/home.html", from = "../pages/login.html" }]'),
+        "page[4].views[1].from",
+    ),
     "opted-out values not a list": (edit("grok_training = [false] }", "grok_training = false }"), "settings.grok_training.opted_out.grok_training"),
 }
 
