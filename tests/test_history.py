@@ -96,7 +96,7 @@ def test_a_replay_without_optout_home_never_touches_the_users_data(tmp_path, mon
         assert json.loads(done.stdout)["drift"] == []
         assert list(tmp.iterdir()) == [], "the throwaway home is removed"
     assert not (home / "data" / "optout-run").exists() and not (home / "state" / "optout-run").exists()
-    assert json.loads(optout("status", "--json", env=env).stdout) == {"settings": []}
+    assert json.loads(optout("status", "--json", env=env).stdout) == {"settings": [], "notices": []}
 
     kept = optout("-p", "x", "--replay", "fixtures/x/ui-changed", env=env)  # a failure keeps its evidence
     assert kept.returncode == 1, kept.stderr
@@ -298,7 +298,7 @@ def test_a_history_from_a_newer_version_or_a_broken_file_is_one_line_and_exit_2(
 def test_status_and_history_before_any_run():
     done = optout("status")
     assert done.returncode == 0 and "no runs recorded yet" in done.stdout
-    assert json.loads(optout("status", "--json").stdout) == {"settings": []}
+    assert json.loads(optout("status", "--json").stdout) == {"settings": [], "notices": []}
     assert json.loads(optout("history", "--json").stdout) == {"changes": []}
 
 
