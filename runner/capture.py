@@ -38,6 +38,7 @@ from runner.exitcodes import exit_status
 from runner.locate import SelectorNotFound, build, load as locators_of
 from runner.lock import run_lock
 from runner.pagescrub import Scrubber
+from runner.pagestate import page_url
 from runner.paths import private_dir, unwritable, why_not_written, write_atomic
 from runner.plan import RunRequest
 from runner.replay import MANIFEST, ScenarioError
@@ -119,10 +120,6 @@ def version() -> str:
         return "unknown"
 
 
-def bare(url: str) -> str:
-    return url.split("#")[0].split("?")[0]
-
-
 def wording(flow) -> set[str]:
     """The platform's own phrases: what its locators and settings are called. Text holding one is never replaced."""
     phrases = set()
@@ -199,7 +196,7 @@ class Capture:
     async def __call__(self, page: Page, flow, job) -> None:
         draft = self.draft(job)
         await self.read_state(page, flow, job)
-        if bare(page.url) not in draft.panes:  # else the page as opened is kept already, and view() keeps this view
+        if page_url(page.url) not in draft.panes:  # else the page as opened is kept already, and view() keeps this view
             draft.pages.append((page.url, await self.look(page, (job.platform, job.account.username))))
         if not draft.listed and any(s.repeats for s in job.settings):
             draft.listed = True
@@ -216,15 +213,15 @@ class Capture:
         """Before a setting's reveal: where its click lands on the page as opened (kept the first time). After its
         read: the view that click showed, and where the flow's route clicks from there back to the page as opened."""
         draft, key = self.draft(job), (job.platform, job.account.username)
-        where = bare(page.url)
+        where = page_url(page.url)
         panes = draft.panes.get(where)
         if not revealed:
             opener = await css_path(page, flow, setting, setting.opener, within_step(setting))
             if not opener:
                 return
             if panes is None:
-                tree = next((t for u, t in draft.pages if bare(u) == where), None) or await self.look(page, key)
-                if not any(bare(u) == where for u, _ in draft.pages):
+                tree = next((t for u, t in draft.pages if page_url(u) == where), None) or await self.look(page, key)
+                if not any(page_url(u) == where for u, _ in draft.pages):
                     draft.pages.append((page.url, tree))
                 panes = draft.panes[where] = Panes([tree])
             panes.opener = opener
@@ -293,16 +290,16 @@ def known_secrets(job) -> list[str]:
 
 def settings_here(job, url: str) -> list:
     """The job's settings that live on this page; a setting per blog as this blog's."""
-    here, found = bare(url), []
+    here, found = page_url(url), []
     for setting in job.settings:
         if not setting.needs_browser:
             continue
         if setting.repeats and not setting.subject:
-            pattern = re.escape(bare(setting.url)).replace(re.escape("{subject}"), "([^/]+)")
+            pattern = re.escape(page_url(setting.url)).replace(re.escape("{subject}"), "([^/]+)")
             match = re.fullmatch(pattern, here)
             if match:
                 found.append(setting.for_subject(match.group(1)))
-        elif bare(setting.url) == here:
+        elif page_url(setting.url) == here:
             found.append(setting)
     return found
 
@@ -359,10 +356,10 @@ def write(capture: Capture, jobs: list, results: list[Result], out: Path) -> lis
     written = []
     for n, job in enumerate(jobs, 1):
         draft = capture.draft(job)
-        seen = {bare(url) for url, _ in draft.pages}
+        seen = {page_url(url) for url, _ in draft.pages}
         for url, tree in capture.failed.get((job.platform, draft.username), []):
-            if bare(url) not in seen:
-                seen.add(bare(url))
+            if page_url(url) not in seen:
+                seen.add(page_url(url))
                 draft.pages.append((url, tree))
         mine = [r for r in results if r.platform == draft.flow.name and r.account == draft.label]
         suffix = f"-{n}" if len(jobs) > 1 else ""
@@ -392,10 +389,10 @@ def write_draft(draft: Draft, results: list[Result], folder: Path, capture: Capt
 
     for url, tree in draft.pages:
         served = scrubber.url(url)
-        entry = {"url": served if "?" not in served else bare(served) + "[?]*", "file": keep(tree, served)}
-        panes = draft.panes.get(bare(url))
+        entry = {"url": served if "?" not in served else page_url(served) + "[?]*", "file": keep(tree, served)}
+        panes = draft.panes.get(page_url(url))
         if panes and panes.clicks:
-            files = [entry["file"], *(keep(t, bare(served) + "/view") for t in panes.trees[1:])]
+            files = [entry["file"], *(keep(t, page_url(served) + "/view") for t in panes.trees[1:])]
             entry["views"] = [
                 {"from": files[at], "click": path, "file": files[to]}  # tags and positions, as the pages write them
                 for at, path, to in panes.clicks
@@ -412,7 +409,7 @@ def write_draft(draft: Draft, results: list[Result], folder: Path, capture: Capt
 
 
 def page_file(url: str, taken: set[str]) -> str:
-    stem = "-".join(re.findall(r"[A-Za-z0-9_]+", bare(url).split("://", 1)[-1].split("/", 1)[-1]))[:60] or "index"
+    stem = "-".join(re.findall(r"[A-Za-z0-9_]+", page_url(url).split("://", 1)[-1].split("/", 1)[-1]))[:60] or "index"
     name, n = f"pages/{stem}.html", 1
     while name in taken:
         n += 1

@@ -451,7 +451,7 @@ async def run_setting(
 async def watch(page: Page, flow: Flow, job: Job, options: Options) -> None:
     """Show a settled settings page to the watchers, once per account and page. Looking never costs a result:
     a watcher that fails is logged and the setting goes on."""
-    where = page.url.split("#")[0].split("?")[0]
+    where = pagestate.page_url(page.url)
     if not options.watchers or where in job.watched:
         return
     job.watched.add(where)

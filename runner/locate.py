@@ -212,7 +212,8 @@ class Locators:
             locator = build(root, candidate)
             count = await locator.count()
             if count > 1:  # multi-step forms keep hidden steps in the DOM: one visible match is still unique
-                locator, count = locator.filter(visible=True), await locator.filter(visible=True).count()
+                locator = locator.filter(visible=True)
+                count = await locator.count()
                 if count != 1 and candidate.get("exact"):  # "X" and "X's AI features": the one whole name wins
                     locator = build(root, candidate, trailing=False)
                     count = await locator.count()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from runner.pagestate import page_url
 from runner.wording import name_pattern, normalize
 
 if TYPE_CHECKING:
@@ -169,10 +170,6 @@ def notice_id(platform: str, page: str, label: str) -> str:
     return hashlib.sha256(f"{platform}\n{page}\n{normalize(label)}".encode()).hexdigest()[:8]
 
 
-def page_key(url: str) -> str:
-    return url.split("#")[0].split("?")[0]
-
-
 def vocabulary() -> tuple[str, str]:
     """The case-sensitive and the case-insensitive pattern, over every language."""
     sensitive = [p for acronyms, _ in VOCABULARY.values() for p in acronyms]
@@ -187,7 +184,7 @@ class NewSwitches:
         self.found: dict[int, list[Notice]] = {}
 
     async def __call__(self, page: "Page", flow, job) -> None:
-        where = page_key(page.url)
+        where = page_url(page.url)
         known = []
         for setting in flow.settings:  # every setting the flow knows, chosen for this run or not
             if setting.target:

@@ -10,17 +10,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from playwright.async_api import Page
-
 from runner.errors import Failed, NeedsPerson
 from runner.results import Reason
 
 if TYPE_CHECKING:
+    from playwright.async_api import Page
+
     from runner.flow import Credentials, Flow
 
 
 def origin(url: str) -> str:
     return "{0.scheme}://{0.netloc}".format(urlsplit(url))
+
+
+def page_url(url: str) -> str:
+    """Which page this is: its URL without query or fragment (tokens and ids live there). Watchers look once per
+    such page; notices, proofs and captures name pages by it."""
+    return url.split("#")[0].split("?")[0]
 
 
 def told(flow: "Flow", detail: str) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from runner.pagestate import page_url
 from runner.paths import UNSAVED, disk_error, private_dir, write_atomic
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class Proofs:
         png = folder / f"{file_stem(setting)}.png"
         about = {
             "taken_at": now(),
-            "url": url.split("#")[0].split("?")[0],
+            "url": page_url(url),
             "platform": job.platform,
             "account": job.account.label,
             "setting": setting.id,

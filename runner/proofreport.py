@@ -18,6 +18,7 @@ from pathlib import Path
 
 import flows
 from runner.proof import FOLDER, sidecar
+from runner.results import fallback_words
 
 OPTED_OUT = {"compliant", "changed"}
 STATE = {  # the latest status in a reader's words, and its colour class
@@ -203,8 +204,7 @@ def setting_html(entry: Entry) -> str:
     if row["reenabled_at"]:
         when.append(f"re-enabled by the platform {local(row['reenabled_at'])}")
     if row["locator"]:
-        used, of = row["locator"].split("/")
-        when.append(f"found only by fallback {used} of {of}: the page may be changing")
+        when.append(f"found only by {fallback_words(row['locator'])}: the page may be changing")
     html = [
         f'<article class="setting" data-setting="{escape(row["setting"])}" data-status="{escape(row["status"])}">',
         f"<h4>{escape(entry.label)} <span class=\"meta\">({escape(row['setting'])})</span></h4>",

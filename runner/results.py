@@ -53,3 +53,9 @@ class Result:
         data["status"] = self.status.value
         data["reason"] = self.reason.value
         return data
+
+
+def fallback_words(locator: str) -> str:
+    """Locator health in words: "fallback 3 of 4" for "3/4" (Result.locator)."""
+    used, of = locator.split("/")
+    return f"fallback {used} of {of}"

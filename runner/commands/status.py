@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from runner.commands import UserError, environment
+from runner.results import fallback_words
 from runner.tables import print_table
 
 
@@ -43,15 +44,9 @@ def note(row) -> str:
         if row["drift"]:
             text += "; still exposed" if row["status"] == "non_compliant" else "; switched off again"
         said.append(text)
-    if row["locator"]:
-        said.append(fallback_warning(row["locator"]))
+    if row["locator"]:  # locator health: found only by a later fallback, an early sign that the page changed
+        said.append(f"matched by {fallback_words(row['locator'])}: the page may be changing")
     return "; ".join(said)
-
-
-def fallback_warning(health: str) -> str:
-    """Locator health: found only by a later fallback, an early sign that the page changed."""
-    used, of = health.split("/")
-    return f"matched by fallback {used} of {of}: the page may be changing"
 
 
 def notice_rows(history) -> list[dict]:
